@@ -1,0 +1,112 @@
+# tcpgate - transparent TCP proxy appliance with a userspace TCP/IPv4 stack
+#
+#   make            build tcpgate and tcpgatectl into build/
+#   make test       install missing packages, build, run every test
+#   make demo       install missing packages, build, show tcpgate balancing traffic
+#   make bench      the side-by-side benchmark (bench/)
+#   make fuzz       libFuzzer targets (clang)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   SANITIZE=address,undefined  build (into build-san/) with sanitizers
+#   WERROR=1        warnings are errors (set automatically when CI=true)
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+PKGS    := libconfig jansson libmicrohttpd
+BUILD   := build$(if $(SANITIZE),-san)
+
+WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+           -Wformat=2 -Wpointer-arith -Wcast-qual -Wvla -Wundef \
+           -Wno-missing-field-initializers
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARN    += -Werror
+endif
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -DTCPGATE_VERSION='"$(VERSION)"' $(WARN) \
+           -I. -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+STACK_SRC  := $(wildcard stack/*.c)
+CONF_SRC   := $(wildcard conf/*.c)
+CTL_SRC    := proxy/tcpgatectl.c
+PROXY_SRC  := $(filter-out $(CTL_SRC),$(wildcard proxy/*.c))
+SUPPORT_SRC:= $(wildcard tests/support/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+SCEN_SRC   := $(wildcard tests/scenario/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+STACK_LIB  := $(BUILD)/libtcpgate-stack.a
+CONF_LIB   := $(BUILD)/libtcpgate-conf.a
+PROXY_LIB  := $(BUILD)/libtcpgate-proxy.a
+TCPGATE    := $(BUILD)/tcpgate
+TCPGATECTL := $(BUILD)/tcpgatectl
+UNIT_BIN   := $(BUILD)/tests/unit
+SCEN_BIN   := $(BUILD)/tests/scenario
+
+.PHONY: all deps test test-unit test-scenario test-e2e demo bench fuzz install clean
+all: $(TCPGATE) $(if $(wildcard $(CTL_SRC)),$(TCPGATECTL))
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(STACK_LIB): $(call obj,$(STACK_SRC))
+	$(AR) rcs $@ $^
+$(CONF_LIB): $(call obj,$(CONF_SRC))
+	$(AR) rcs $@ $^
+$(PROXY_LIB): $(call obj,$(filter-out proxy/main.c,$(PROXY_SRC)))
+	$(AR) rcs $@ $^
+
+$(TCPGATE): $(call obj,proxy/main.c) $(PROXY_LIB) $(CONF_LIB) $(STACK_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(TCPGATECTL): $(call obj,$(CTL_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+TEST_LIBS := $(PROXY_LIB) $(CONF_LIB) $(STACK_LIB)
+$(UNIT_BIN): $(call obj,$(UNIT_SRC) $(SUPPORT_SRC)) $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+$(SCEN_BIN): $(call obj,$(SCEN_SRC) $(SUPPORT_SRC)) $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+deps:
+	@scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SCEN_BIN)
+	@BUILD=$(BUILD) tests/run.sh
+
+test-unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+test-scenario: $(SCEN_BIN)
+	$(SCEN_BIN)
+test-e2e: all
+	BUILD=$(BUILD) tests/e2e/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+bench: all
+	@BUILD=$(BUILD) bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/tcpgate
+	install -m 0755 $(TCPGATE) $(DESTDIR)$(PREFIX)/sbin/tcpgate
+	$(if $(wildcard $(CTL_SRC)),install -m 0755 $(TCPGATECTL) $(DESTDIR)$(PREFIX)/sbin/tcpgatectl)
+	install -m 0644 conf/tcpgate.cfg.example $(DESTDIR)$(PREFIX)/share/doc/tcpgate/
+	$(if $(wildcard systemd/tcpgate.service),install -D -m 0644 systemd/tcpgate.service $(DESTDIR)$(PREFIX)/lib/systemd/system/tcpgate.service)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

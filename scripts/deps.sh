@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian packages tcpgate needs to build, test and demo,
+# only those that are missing (so a machine that has them makes no apt call).
+set -euo pipefail
+
+packages=(
+	build-essential pkg-config
+	libconfig-dev libjansson-dev libcriterion-dev libmicrohttpd-dev
+	iproute2 nftables curl python3 tshark socat iperf3
+	clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: need root to install packages (run as root or install them by hand)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

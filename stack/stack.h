@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stack.h - public API of tcpgate's userspace TCP/IPv4 stack
+ *
+ * The stack is passive-only: it answers ARP and ICMP echo for its addresses and
+ * terminates TCP connections that clients open towards it. It knows nothing
+ * about proxying. The application (the proxy, or a test) drives it:
+ *
+ *   - frames in:   stack_input() for every received Ethernet frame;
+ *   - frames out:  the stack calls stack_link.send() with complete frames;
+ *   - time:        every entry point takes @now (monotonic microseconds); the
+ *                  stack never reads a clock, so tests run on a virtual clock.
+ *                  stack_timers() runs what is due; stack_next_timer() says when
+ *                  to call it next.
+ *   - payload:     the stack never owns in-order payload. Received in-order bytes
+ *                  are offered to the application with ops.deliver(), which takes
+ *                  what it can (the rest is not acknowledged, the peer sends it
+ *                  again). Bytes to send stay with the application: it announces
+ *                  how many it holds with tcp_send_avail(), the stack copies them
+ *                  out with ops.produce() (also for retransmission), and reports
+ *                  acknowledged bytes with ops.acked() so the application can
+ *                  drop them.
+ *   - receive window: ops.rcv_space() tells how many bytes the application
+ *                  could take now; the advertised window follows it.
+ *
+ * Callbacks must not call back into the stack (no tcp_*() calls from inside an
+ * ops callback): the application records what it wants to do and does it after
+ * the stack_input()/stack_timers()/tcp_*() call that invoked the callback has
+ * returned. A connection is valid from ops.syn() until ops.event(TCP_EV_CLOSED),
+ * which is always the last callback for it; after that the pointer is stale.
+ *
+ * Addresses and ports in this API are in host byte order.
+ */
+#ifndef TCPGATE_STACK_H
+#define TCPGATE_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Monotonic time in microseconds; the application chooses the epoch. */
+typedef uint64_t stack_time_us;
+#define STACK_TIME_NEVER UINT64_MAX
+
+struct stack;
+struct tcp_conn;
+
+/**
+ * struct tcp_tuple - the 4-tuple of a connection, host byte order
+ * @client_addr:	the peer that opened the connection
+ * @vip_addr:		the destination address the client connected to
+ * @client_port:	client's port
+ * @vip_port:		destination port
+ */
+struct tcp_tuple {
+	uint32_t client_addr;
+	uint32_t vip_addr;
+	uint16_t client_port;
+	uint16_t vip_port;
+};
+
+/* Result of ops.syn() */
+enum stack_syn_verdict {
+	STACK_SYN_REJECT = 0,	/* no such service: answer with RST (RFC 9293 §3.10.7.1) */
+	STACK_SYN_PENDING,	/* keep it in SYN-RECEIVED, no SYN-ACK until tcp_accept() */
+	STACK_SYN_ACCEPT,	/* send the SYN-ACK now */
+};
+
+/* Connection events passed to ops.event() */
+enum tcp_event {
+	TCP_EV_ESTABLISHED = 0,	/* the client's ACK completed the handshake */
+	TCP_EV_PEER_FIN,	/* the client closed its side; every byte before it was delivered */
+	TCP_EV_RESET,		/* the client reset the connection */
+	TCP_EV_TIMEOUT,		/* retransmissions or probes exhausted: the stack sent RST */
+	TCP_EV_CLOSED,		/* the connection is gone; last callback, pointer now stale */
+	TCP_EV__COUNT
+};
+extern const char *const tcp_event_names[TCP_EV__COUNT];
+
+/**
+ * struct stack_ops - what the application provides
+ * @syn:	a SYN for no existing connection arrived; decide with a verdict.
+ *		May set the connection context with tcp_conn_set_ctx() (that one
+ *		call is allowed from inside a callback).
+ * @deliver:	in-order bytes from the client; return how many were taken
+ *		(0..@len). Bytes not taken are not acknowledged.
+ * @rcv_space:	how many more bytes the application could take now; the
+ *		advertised receive window follows it (clamped by the stack).
+ * @produce:	copy up to @len bytes starting @offset bytes after the oldest
+ *		unacknowledged byte into @buf; return the count, or -errno.
+ * @acked:	the client acknowledged @n more bytes; the application may drop
+ *		them (they are the oldest @n of what it holds).
+ * @event:	see enum tcp_event.
+ *
+ * Every callback gets the application pointer from stack_config.app and the
+ * connection's context pointer (NULL until set).
+ */
+struct stack_ops {
+	enum stack_syn_verdict (*syn)(void *app, struct tcp_conn *c,
+				      const struct tcp_tuple *t);
+	size_t (*deliver)(void *app, struct tcp_conn *c, void *ctx,
+			  const uint8_t *data, size_t len);
+	size_t (*rcv_space)(void *app, struct tcp_conn *c, void *ctx);
+	ssize_t (*produce)(void *app, struct tcp_conn *c, void *ctx,
+			   size_t offset, uint8_t *buf, size_t len);
+	void (*acked)(void *app, struct tcp_conn *c, void *ctx, size_t n);
+	void (*event)(void *app, struct tcp_conn *c, void *ctx, enum tcp_event ev);
+};
+
+/**
+ * struct stack_link - frame output
+ * @send:	transmit one complete Ethernet frame; return 0 or -errno (a
+ *		failure is counted as a tx drop, TCP recovers by retransmission)
+ * @ctx:	passed back to @send
+ */
+struct stack_link {
+	int (*send)(void *ctx, const uint8_t *frame, size_t len);
+	void *ctx;
+};
+
+/**
+ * struct stack_config - parameters fixed at stack_create()
+ * @addr:		the stack's own IPv4 address (answers ARP and ping)
+ * @prefix_len:		on-link prefix length of @addr (e.g. 24)
+ * @mac:		the stack's MAC address
+ * @mtu:		link MTU (IP packet size), e.g. 1500; sets the MSS (RFC 6691)
+ * @max_conns:		connection table size (pool allocated at start)
+ * @isn_key:		secret for RFC 6528 ISNs; all-zero = draw from getrandom()
+ * @isn_fixed:		test hook: if nonzero, every ISN is this value (for
+ *			sequence wraparound tests); never set in production
+ * @ops, @app:		application callbacks and their context
+ * @link:		frame output
+ */
+struct stack_config {
+	uint32_t addr;
+	uint8_t prefix_len;
+	uint8_t mac[6];
+	uint16_t mtu;
+	uint32_t max_conns;
+	uint8_t isn_key[16];
+	uint32_t isn_fixed;
+	const struct stack_ops *ops;
+	void *app;
+	struct stack_link link;
+};
+
+/**
+ * struct stack_stats - counters, monotonic; written by the owning thread only.
+ * Other threads read them with __atomic_load_n(..., __ATOMIC_RELAXED).
+ */
+struct stack_stats {
+	/* link and layers */
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint64_t rx_dropped;		/* sum of every drop reason below */
+	uint64_t tx_dropped;		/* link send failed, or ARP hold queue full */
+	uint64_t drop_eth_short, drop_eth_not_for_us, drop_eth_type;
+	uint64_t drop_arp_bad, arp_requests_rcvd, arp_replies_sent, arp_requests_sent;
+	uint64_t drop_ip_short, drop_ip_bad_header, drop_ip_bad_checksum,
+		 drop_ip_bad_len, drop_ip_fragment, drop_ip_not_for_us, drop_ip_proto;
+	uint64_t icmp_echo_replies, drop_icmp;
+	/* TCP */
+	uint64_t connections_active, connections_total;
+	uint64_t syn_received, syn_rejected, syn_dropped;
+	uint64_t resets_sent, resets_received;
+	uint64_t retransmits, timeouts, zero_window_probes;
+	uint64_t bad_checksum, drop_tcp_bad_header, drop_tcp_no_conn_table,
+		 drop_tcp_unacceptable, drop_tcp_rcv_full;
+	uint64_t out_of_order, challenge_acks;
+	uint64_t syncookies_sent, syncookies_accepted;
+	uint64_t segs_in, segs_out;
+};
+
+/**
+ * struct tcp_conn_info - a snapshot of one connection for stats
+ */
+struct tcp_conn_info {
+	struct tcp_tuple tuple;
+	const char *state;		/* RFC 9293 state name, e.g. "ESTABLISHED" */
+	uint64_t bytes_in;		/* client -> application, delivered */
+	uint64_t bytes_out;		/* application -> client, acknowledged */
+	uint32_t rtt_us, rto_ms;
+	uint32_t cwnd, ssthresh;	/* bytes */
+	uint32_t snd_wnd, rcv_wnd;	/* bytes */
+	uint32_t retransmits;
+	uint16_t mss;
+	bool sack;
+	int8_t snd_wscale, rcv_wscale;	/* -1 when window scaling is off */
+	stack_time_us created;
+};
+
+/* --- the stack --------------------------------------------------------- */
+
+struct stack *stack_create(const struct stack_config *cfg, char *err, size_t errlen);
+void stack_destroy(struct stack *s);
+
+/* Also answer ARP for @addr and accept IPv4 addressed to it (listener VIPs). */
+int stack_add_vip(struct stack *s, uint32_t addr);
+int stack_del_vip(struct stack *s, uint32_t addr);
+/* Accept IPv4 for any destination sent to our MAC (transparent interception). */
+void stack_set_promiscuous_ip(struct stack *s, bool on);
+
+/* Process one received Ethernet frame. @frame may be modified. */
+void stack_input(struct stack *s, uint8_t *frame, size_t len, stack_time_us now);
+/* Run every timer due at @now. */
+void stack_timers(struct stack *s, stack_time_us now);
+/* When stack_timers() should next run, or STACK_TIME_NEVER. */
+stack_time_us stack_next_timer(const struct stack *s);
+
+const struct stack_stats *stack_stats(const struct stack *s);
+/* Call @fn for each live connection (for /connections); returns the count. */
+size_t stack_for_each_conn(struct stack *s,
+			   void (*fn)(void *arg, struct tcp_conn *c), void *arg);
+
+/* --- one connection ---------------------------------------------------- */
+
+void tcp_conn_set_ctx(struct tcp_conn *c, void *ctx);
+void *tcp_conn_ctx(const struct tcp_conn *c);
+const struct tcp_tuple *tcp_conn_tuple(const struct tcp_conn *c);
+void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *out);
+
+/* A PENDING connection: send the SYN-ACK now. Return 0 or -errno. */
+int tcp_accept(struct tcp_conn *c, stack_time_us now);
+/* A PENDING connection: answer the SYN with RST and forget it (ops.event
+ * CLOSED follows before this returns). */
+void tcp_reject(struct tcp_conn *c, stack_time_us now);
+/* The application now holds @total bytes counted from the oldest
+ * unacknowledged one (sent or not); send what the windows allow. */
+void tcp_send_avail(struct tcp_conn *c, size_t total, stack_time_us now);
+/* No more data after what was announced: send FIN after it. */
+void tcp_shutdown(struct tcp_conn *c, stack_time_us now);
+/* Reset the connection (RST to the client); ops.event CLOSED follows. */
+void tcp_abort(struct tcp_conn *c, stack_time_us now);
+/* ops.rcv_space() may have grown: advertise the new window if it matters. */
+void tcp_window_update(struct tcp_conn *c, stack_time_us now);
+
+#endif /* TCPGATE_STACK_H */
