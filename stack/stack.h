@@ -73,7 +73,9 @@ enum tcp_event {
 	TCP_EV_PEER_FIN,	/* the client closed its side; every byte before it was delivered */
 	TCP_EV_RESET,		/* the client reset the connection */
 	TCP_EV_TIMEOUT,		/* retransmissions or probes exhausted: the stack sent RST */
-	TCP_EV_CLOSED,		/* the connection is gone; last callback, pointer now stale */
+	TCP_EV_CLOSED,		/* the application is done with it: last callback, the
+				 * pointer is stale afterwards. Sent on entering CLOSED or
+				 * TIME-WAIT (the stack keeps TIME-WAIT to itself). */
 	TCP_EV__COUNT
 };
 extern const char *const tcp_event_names[TCP_EV__COUNT];
@@ -160,7 +162,8 @@ struct stack_stats {
 		 drop_ip_bad_len, drop_ip_fragment, drop_ip_not_for_us, drop_ip_proto;
 	uint64_t icmp_echo_replies, drop_icmp;
 	/* TCP */
-	uint64_t connections_active, connections_total;
+	uint64_t connections_active;	/* in the table, not in TIME-WAIT */
+	uint64_t connections_total, time_wait;
 	uint64_t syn_received, syn_rejected, syn_dropped;
 	uint64_t resets_sent, resets_received;
 	uint64_t retransmits, timeouts, zero_window_probes;
