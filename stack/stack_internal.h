@@ -34,6 +34,7 @@ struct tcp_table;
  * @tcp:	connection table, timers, pools (tcp_*.c)
  * @tx_buf:	the one transmit frame buffer (STACK_MAX_FRAME bytes)
  * @now:	time of the entry point currently running
+ * @ip_id:	next IPv4 identification field (ip4.c)
  */
 struct stack {
 	struct stack_config cfg;
@@ -45,6 +46,7 @@ struct stack {
 	struct tcp_table *tcp;
 	uint8_t *tx_buf;
 	stack_time_us now;
+	uint16_t ip_id;
 };
 
 /* Counter increment by the owning thread, readable from others (relaxed). */
@@ -68,7 +70,8 @@ int eth_output(struct stack *s, uint8_t *frame, size_t len,
 	       const uint8_t dst_mac[6], uint16_t ethertype);
 
 /* arp.c */
-struct arp_table *arp_create(void);
+/* @mtu sizes the frames held while a next hop is resolved */
+struct arp_table *arp_create(uint16_t mtu);
 void arp_destroy(struct arp_table *t);
 void arp_input(struct stack *s, const uint8_t *pkt, size_t len);
 /* Send IPv4 frame @frame (Ethernet header space included, not yet filled) to
