@@ -27,8 +27,13 @@ enum conf_balance {
 	CONF_BALANCE__COUNT
 };
 enum conf_proxy_protocol { CONF_PP_OFF = 0, CONF_PP_V1, CONF_PP_V2, CONF_PP__COUNT };
+enum conf_congestion { CONF_CC_CUBIC = 0, CONF_CC_NEWRENO, CONF_CC__COUNT };
 extern const char *const conf_balance_names[CONF_BALANCE__COUNT];
 extern const char *const conf_proxy_protocol_names[CONF_PP__COUNT];
+extern const char *const conf_congestion_names[CONF_CC__COUNT];
+
+/* The MAC used when the interface sets none (iface.mac holds it, mac_set false) */
+#define CONF_DEFAULT_MAC { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }
 
 struct conf_interface {
 	enum conf_link_type type;
@@ -49,6 +54,7 @@ struct conf_defaults {
 	unsigned drain_timeout_s;	/* default 30 */
 	unsigned max_connections;	/* default 100000 */
 	unsigned retries;		/* default 2 */
+	enum conf_congestion congestion;	/* default cubic */
 };
 
 struct conf_health {
@@ -90,7 +96,8 @@ struct conf {
 };
 
 /* Load and validate @path. Return: the config, or NULL with @err filled with
- * one "FILE:LINE: message" per problem (every problem, not just the first). */
+ * one "FILE:LINE: message" per problem (every problem, not just the first),
+ * each line ending in '\n', sorted by line. */
 struct conf *conf_load(const char *path, char *err, size_t errlen);
 void conf_free(struct conf *c);
 
