@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# t_config_check: `tcpgate -t -c good.cfg` exits 0; broken configs exit 1 and name
+# the problem as FILE:LINE: message.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_root
+TG_DIR=$(mktemp -d /tmp/tcpgate-e2e.XXXXXX)
+trap 'rm -rf "$TG_DIR"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+TG_ID=check TG_IF=tgcheck TG_NS=tgc-check TG_CTL_SOCK="$TG_DIR/control.sock"
+
+GOOD="$TG_DIR/good.cfg"
+TG_CFG=$GOOD
+tg_config "$(tg_listener web 80 roundrobin 18080 18081)"
+set +e
+out=$("$TCPGATE" -t -c "$GOOD" 2>&1)
+rc=$?
+set -e
+[ $rc -eq 0 ] || { cat "$GOOD" >&2; fail "good config: exit $rc: $out"; }
+log "good config: exit 0${out:+ ($out)}"
+
+# check_bad NAME LINE: $TG_DIR/NAME.cfg must be rejected with NAME.cfg:LINE: message
+check_bad() {
+	local f="$TG_DIR/$1.cfg" line=$2 out rc
+	set +e
+	out=$("$TCPGATE" -t -c "$f" 2>&1)
+	rc=$?
+	set -e
+	log "$1: exit $rc: $out"
+	[ $rc -eq 1 ] || fail "$1: exit $rc, expected 1"
+	grep -Eq "^$f:$line: .+" <<<"$out" || fail "$1: no '$f:$line: message' line in: $out"
+}
+
+# 1. an unknown top-level key at line 2 of an otherwise good file
+{ sed -n 1p "$GOOD"; echo 'bogus_key = 1;'; sed -n '2,$p' "$GOOD"; } >"$TG_DIR/unknown.cfg"
+check_bad unknown 2
+
+# 2. a bad backend address
+sed 's/127.0.0.1:18081/127.0.0.1:99999/' "$GOOD" >"$TG_DIR/badaddr.cfg"
+check_bad badaddr "$(grep -n '127.0.0.1:99999' "$TG_DIR/badaddr.cfg" | cut -d: -f1)"
+
+# 3. a syntax error (missing ';')
+sed 's/^  offload = false;$/  offload = false/' "$GOOD" >"$TG_DIR/syntax.cfg"
+set +e
+out=$("$TCPGATE" -t -c "$TG_DIR/syntax.cfg" 2>&1)
+rc=$?
+set -e
+log "syntax: exit $rc: $out"
+[ $rc -eq 1 ] || fail "syntax error: exit $rc, expected 1"
+grep -Eq "^$TG_DIR/syntax.cfg:[0-9]+: .+" <<<"$out" || fail "syntax error: no FILE:LINE: message in: $out"
+
+# 4. a wrong type (port = true) at a known line
+sed 's/^    port    = 80;$/    port    = true;/' "$GOOD" >"$TG_DIR/badtype.cfg"
+check_bad badtype "$(grep -n 'port    = true' "$TG_DIR/badtype.cfg" | cut -d: -f1)"
+pass

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# t_halfclose: the client sends its request, shutdown(SHUT_WR), and still receives
+# the backend's whole reply; the backend replies only after it has seen EOF.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+tg_init
+
+REQ=100000
+REPLY=$((4 * 1024 * 1024))
+read -r BPORT < <(free_ports 1)
+start_backend hc "$BPORT" --halfclose --send "$REPLY"
+tg_config "$(tg_listener hc 7000 roundrobin "$BPORT")"
+tg_start
+
+set +e
+cres=$(nsexec timeout 60 "$PY" "$TOOLS/client.py" "$TG_VIP" 7000 --send "$REQ" --sequential --timeout 20)
+crc=$?
+set -e
+log "client: $cres"
+[ $crc -eq 0 ] || fail "client failed (exit $crc): $cres"
+wait_bg hc 20 || fail "backend did not finish: $(cat "$TG_DIR/hc.log")"
+bres=$(backend_report hc)
+log "backend: $bres"
+[ "$(json_get recv_bytes <<<"$bres")" = "$REQ" ] || fail "backend got $(json_get recv_bytes <<<"$bres") bytes, expected $REQ"
+[ "$(json_get sent_sha256 <<<"$cres")" = "$(json_get recv_sha256 <<<"$bres")" ] || fail "request SHA-256 mismatch"
+[ "$(json_get recv_bytes <<<"$cres")" = "$REPLY" ] || fail "client got $(json_get recv_bytes <<<"$cres") bytes of the reply, expected $REPLY"
+[ "$(json_get sent_sha256 <<<"$bres")" = "$(json_get recv_sha256 <<<"$cres")" ] || fail "reply SHA-256 mismatch"
+tg_alive || fail "tcpgate died"
+pass
