@@ -1,0 +1,1348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * session.c - one client <-> backend session per stack connection
+ *
+ * Theory of operation
+ *
+ * A session pairs a stack connection (struct tcp_conn, the client side) with a
+ * non-blocking kernel TCP socket to a backend. tcpgate holds no stream data of
+ * its own: the kernel socket is the buffer in both directions (DESIGN.md §2).
+ *
+ *   client -> backend: ops.deliver() sends the in-order bytes straight from the
+ *	frame into the backend socket and reports what the kernel took; the
+ *	window offered to the client is what ops.rcv_space() computes from the
+ *	socket's free send space, so a slow backend pauses the client.
+ *   backend -> client: received bytes stay in the backend socket's receive
+ *	queue until the client acknowledges them. SIOCINQ tells how many are
+ *	held (counted from the oldest unacknowledged byte, because we only ever
+ *	consume acknowledged bytes); ops.produce() copies from an offset with
+ *	MSG_PEEK and SO_PEEK_OFF; ops.acked() drops acknowledged bytes with
+ *	MSG_TRUNC. Without SO_PEEK_OFF on TCP (kernel < 6.10) produce peeks
+ *	offset + len bytes into a scratch buffer instead.
+ *
+ * Lifecycle (flags, not a single state, because the two directions close
+ * independently):
+ *
+ *   ops.syn() --connect() EINPROGRESS--> CONNECTING --SO_ERROR 0--> tcp_accept()
+ *             --connect() 0------------> (accepted at once)
+ *   CONNECTING --error or connect_timeout_ms--> tcp_reject(): client gets RST
+ *   TCP_EV_ESTABLISHED: start announcing backend bytes
+ *   TCP_EV_PEER_FIN: shutdown(SHUT_WR) on the backend      (CLIENT_FIN)
+ *   backend EOF: announce the final count, tcp_shutdown()  (BACKEND_EOF)
+ *   TCP_EV_RESET / TCP_EV_TIMEOUT: backend closed with RST (SO_LINGER {1,0})
+ *   backend RST / error, idle timeout, drain deadline: RST both sides
+ *   TCP_EV_CLOSED: close the backend if still open; the session is freed
+ *	after the current batch (never inside a callback)
+ *
+ * Every way out goes through session_teardown().
+ *
+ * Callbacks must not call back into the stack, so what a callback decides
+ * that needs a tcp_*() call is recorded in @deferred and the session is put
+ * on the table's deferred list; session_flush() performs those actions once
+ * the stack call has returned. The epoll interest of a session is computed
+ * in one place, session_epoll_events(), from its flags.
+ *
+ * Timers: connecting sessions sit on a FIFO ordered by start time (the
+ * connect timeout is the same for all), established ones on an LRU list
+ * ordered by last activity (a session moves to the tail at most once per
+ * second), so both checks only look at list heads. A session whose client
+ * window is closed because the backend's send buffer is full waits for
+ * EPOLLOUT; if the kernel calls the socket writable before our stricter
+ * estimate reopens the window, the session goes on a watch list polled every
+ * millisecond until it does (the kernel would not wake us again).
+ *
+ * Memory: sessions come from a free list that grows in chunks of
+ * SESSION_CHUNK, up to defaults.max_connections; nothing is allocated per
+ * packet.
+ */
+#include "proxy/session.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "proxy/log.h"
+
+#define SESSION_CHUNK		256
+#define SESSION_TOUCH_US	1000000ULL	/* LRU move granularity */
+#define SESSION_WATCH_US	1000ULL		/* window watch poll interval */
+#define SESSION_SCRATCH_MAX	(64U << 20)	/* fallback peek buffer bound */
+
+/* Session flags */
+enum {
+	SF_CONNECTING	= 1u << 0,	/* backend connect() in progress */
+	SF_ESTABLISHED	= 1u << 1,	/* the client completed the handshake */
+	SF_CLIENT_FIN	= 1u << 2,	/* client FIN passed on (SHUT_WR) */
+	SF_BACKEND_HUP	= 1u << 3,	/* backend sent FIN: SIOCINQ is final */
+	SF_BACKEND_EOF	= 1u << 4,	/* tcp_shutdown() done */
+	SF_SND_BLOCKED	= 1u << 5,	/* send() hit EAGAIN */
+	SF_WND_BLOCKED	= 1u << 6,	/* window to the client closed by us */
+	SF_WATCHED	= 1u << 7,	/* on the window watch list */
+	SF_DEAD		= 1u << 8,	/* CLOSED seen: free after the batch */
+};
+
+/* Deferred actions (need a tcp_*() call, so not from inside a callback) */
+enum {
+	D_PUMP		= 1u << 0,	/* announce backend bytes / EOF */
+	D_WINDOW	= 1u << 1,	/* tcp_window_update() */
+	D_ABORT		= 1u << 2,	/* RST both sides */
+};
+
+/* How a session ends (or one side of it) */
+enum session_end {
+	END_RESET = 0,		/* RST backend and client (errors, idle, drain) */
+	END_CLIENT_GONE,	/* client reset / timed out: RST the backend */
+	END_CLOSED,		/* TCP_EV_CLOSED: close normally, free later */
+	END_CONNECT_FAILED,	/* backend unreachable: RST the client (reject) */
+	END__COUNT
+};
+static const char *const session_end_names[END__COUNT] = {
+	[END_RESET] = "reset",
+	[END_CLIENT_GONE] = "client gone",
+	[END_CLOSED] = "closed",
+	[END_CONNECT_FAILED] = "connect failed",
+};
+static_assert(sizeof(session_end_names) / sizeof(session_end_names[0]) == END__COUNT,
+	      "session_end_names must name every end");
+
+/**
+ * struct dlist - intrusive doubly linked list node / head (circular)
+ */
+struct dlist {
+	struct dlist *prev, *next;
+};
+
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/**
+ * struct session - one spliced connection
+ * @st:		owning table
+ * @conn:	the stack connection, NULL once TCP_EV_CLOSED was delivered
+ * @fd:		backend socket, -1 once closed
+ * @flags:	SF_*
+ * @deferred:	D_* actions waiting for session_flush()
+ * @ev_cur:	epoll interest currently registered (0: not registered)
+ * @l, @b:	listener and backend
+ * @sndbuf:	SO_SNDBUF of @fd, refreshed when the window gets tight
+ * @announced:	bytes announced with tcp_send_avail(), minus those acked since
+ * @peek_off:	the kernel's SO_PEEK_OFF of @fd as we track it, -1 unset
+ * @started:	creation time
+ * @last_active: last time bytes moved (either direction)
+ * @timer:	node on the connecting FIFO or the idle LRU
+ * @watch:	node on the window watch list (SF_WATCHED)
+ * @next:	deferred list, dead list or free list link
+ * @in_defer:	on the deferred list
+ * @id:		sequence number for logs
+ */
+struct session {
+	struct session_table *st;
+	struct tcp_conn *conn;
+	int fd;
+	uint32_t flags;
+	uint32_t deferred;
+	uint32_t ev_cur;
+	struct listener *l;
+	struct backend *b;
+	size_t sndbuf;
+	size_t announced;
+	int32_t peek_off;
+	stack_time_us started;
+	stack_time_us last_active;
+	struct dlist timer;
+	struct dlist watch;
+	struct session *next;
+	bool in_defer;
+	uint64_t id;
+};
+
+/**
+ * struct session_table - every session of one worker
+ * @lt:		listeners
+ * @epfd:	the worker's epoll instance
+ * @now:	time of the current wake-up
+ * @connect_timeout_us, @idle_timeout_us: from defaults
+ * @max:	most sessions at once (defaults.max_connections)
+ * @count:	live sessions (allocated, not freed)
+ * @allocated:	sessions ever allocated (pool size)
+ * @free:	free list
+ * @dead:	sessions to free after the batch
+ * @defer_head, @defer_tail: sessions with deferred actions, FIFO
+ * @connecting:	FIFO of connecting sessions, oldest first
+ * @idle:	LRU of the others, least recently active first
+ * @watching:	sessions polled for their window to reopen
+ * @chunks:	allocated chunks, to free at destroy
+ * @n_chunks:	entries in @chunks
+ * @peek_off_ok: the kernel supports SO_PEEK_OFF on TCP
+ * @scratch:	fallback peek buffer (@scratch_len bytes)
+ * @draining:	refuse new sessions
+ * @in_cb:	depth of stack callbacks running (no tcp_*() allowed)
+ * @next_id:	next session id
+ */
+struct session_table {
+	struct listener_table *lt;
+	int epfd;
+	stack_time_us now;
+	stack_time_us connect_timeout_us, idle_timeout_us;
+	size_t max, count, allocated;
+	struct session *free, *dead;
+	struct session *defer_head, *defer_tail;
+	struct dlist connecting, idle, watching;
+	struct session **chunks;
+	size_t n_chunks;
+	bool peek_off_ok;
+	uint8_t *scratch;
+	size_t scratch_len;
+	bool draining;
+	unsigned in_cb;
+	uint64_t next_id;
+};
+
+/* --- small helpers ----------------------------------------------------- */
+
+/**
+ * dlist_init() - make an empty list head
+ * @h:		the head
+ */
+static void dlist_init(struct dlist *h)
+{
+	h->prev = h->next = h;
+}
+
+/**
+ * dlist_empty() - whether a list is empty (or a node is unlinked)
+ * @h:		head or node
+ *
+ * Return: true if empty / unlinked
+ */
+static bool dlist_empty(const struct dlist *h)
+{
+	return h->next == h;
+}
+
+/**
+ * dlist_del() - unlink a node (safe on an unlinked node)
+ * @n:		the node
+ */
+static void dlist_del(struct dlist *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	dlist_init(n);
+}
+
+/**
+ * dlist_add_tail() - append a node, unlinking it first
+ * @h:		the head
+ * @n:		the node
+ */
+static void dlist_add_tail(struct dlist *h, struct dlist *n)
+{
+	dlist_del(n);
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+/**
+ * addr_str() - dotted quad of a host-order address
+ * @addr:	address
+ * @buf:	INET_ADDRSTRLEN bytes
+ *
+ * Return: @buf
+ */
+static const char *addr_str(uint32_t addr, char *buf)
+{
+	struct in_addr a = { .s_addr = htonl(addr) };
+
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* --- pool -------------------------------------------------------------- */
+
+/**
+ * session_pool_grow() - add a chunk of sessions to the free list
+ * @st:		the table
+ *
+ * Return: 0, or -ENOMEM
+ */
+static int session_pool_grow(struct session_table *st)
+{
+	struct session **chunks;
+	struct session *c;
+
+	chunks = realloc(st->chunks, (st->n_chunks + 1) * sizeof(*chunks));
+	if (!chunks)
+		return -ENOMEM;
+	st->chunks = chunks;
+	c = calloc(SESSION_CHUNK, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	st->chunks[st->n_chunks++] = c;
+	for (size_t i = 0; i < SESSION_CHUNK; i++) {
+		c[i].next = st->free;
+		st->free = &c[i];
+	}
+	st->allocated += SESSION_CHUNK;
+	return 0;
+}
+
+/**
+ * session_alloc() - take a session from the free list
+ * @st:		the table
+ *
+ * Return: a zeroed, initialised session, or NULL at the limit or out of memory
+ */
+static struct session *session_alloc(struct session_table *st)
+{
+	struct session *s;
+
+	if (st->count >= st->max)
+		return NULL;
+	if (!st->free && session_pool_grow(st))
+		return NULL;
+	s = st->free;
+	st->free = s->next;
+	memset(s, 0, sizeof(*s));
+	s->st = st;
+	s->fd = -1;
+	s->peek_off = -1;
+	s->id = st->next_id++;
+	s->started = s->last_active = st->now;
+	dlist_init(&s->timer);
+	dlist_init(&s->watch);
+	st->count++;
+	return s;
+}
+
+/**
+ * session_release() - return a finished session to the free list
+ * @s:		the session: no connection, no socket, on no list
+ */
+static void session_release(struct session *s)
+{
+	struct session_table *st = s->st;
+
+	assert(!s->conn && s->fd < 0 && !s->in_defer);
+	LSTAT_DEC(s->l, connections_active);
+	LSTAT_DEC(s->b, connections_active);
+	s->next = st->free;
+	st->free = s;
+	st->count--;
+}
+
+/* --- epoll and deferral -------------------------------------------------- */
+
+/**
+ * session_epoll_events() - the epoll interest a session needs, from its state
+ * @s:		the session
+ *
+ * Return: epoll event mask (0: not registered)
+ */
+static uint32_t session_epoll_events(const struct session *s)
+{
+	uint32_t ev;
+
+	if (s->fd < 0)
+		return 0;
+	if (s->flags & SF_CONNECTING)
+		return EPOLLOUT | EPOLLET;
+	ev = EPOLLIN | EPOLLRDHUP | EPOLLET;
+	if (s->flags & (SF_SND_BLOCKED | SF_WND_BLOCKED))
+		ev |= EPOLLOUT;
+	return ev;
+}
+
+/**
+ * session_epoll_sync() - bring the registered interest in line with the state
+ * @s:		the session
+ *
+ * Return: 0, or -errno from epoll_ctl()
+ */
+static int session_epoll_sync(struct session *s)
+{
+	struct epoll_event ev = { .events = session_epoll_events(s), .data.ptr = s };
+	int op;
+
+	if (ev.events == s->ev_cur)
+		return 0;
+	if (!ev.events)
+		op = EPOLL_CTL_DEL;
+	else
+		op = s->ev_cur ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(s->st->epfd, op, s->fd, &ev) < 0) {
+		int ret = -errno;
+
+		log_error_rl("session %llu: epoll_ctl: %s",
+			     (unsigned long long)s->id, strerror(-ret));
+		return ret;
+	}
+	s->ev_cur = ev.events;
+	return 0;
+}
+
+/**
+ * session_defer() - record an action to run after the current stack call
+ * @s:		the session
+ * @action:	D_* bits
+ */
+static void session_defer(struct session *s, uint32_t action)
+{
+	struct session_table *st = s->st;
+
+	s->deferred |= action;
+	if (s->in_defer)
+		return;
+	s->in_defer = true;
+	s->next = NULL;
+	if (st->defer_tail)
+		st->defer_tail->next = s;
+	else
+		st->defer_head = s;
+	st->defer_tail = s;
+}
+
+/**
+ * session_touch() - note activity for the idle timeout
+ * @s:		the session
+ */
+static void session_touch(struct session *s)
+{
+	struct session_table *st = s->st;
+
+	if (st->now - s->last_active < SESSION_TOUCH_US)
+		return;
+	s->last_active = st->now;
+	if (!(s->flags & SF_CONNECTING) && !(s->flags & SF_DEAD))
+		dlist_add_tail(&st->idle, &s->timer);
+}
+
+/* --- teardown ------------------------------------------------------------ */
+
+/**
+ * session_close_fd() - close the backend socket
+ * @s:		the session
+ * @reset:	send RST instead of FIN (SO_LINGER {1, 0})
+ */
+static void session_close_fd(struct session *s, bool reset)
+{
+	if (s->fd < 0)
+		return;
+	if (reset) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	if (s->ev_cur)
+		epoll_ctl(s->st->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	s->ev_cur = 0;
+	close(s->fd);
+	s->fd = -1;
+}
+
+/**
+ * session_unlink() - take a session off the timer and watch lists
+ * @s:		the session
+ */
+static void session_unlink(struct session *s)
+{
+	dlist_del(&s->timer);
+	dlist_del(&s->watch);
+	s->flags &= ~SF_WATCHED;
+}
+
+/**
+ * session_teardown() - the one way a session (or its backend side) ends
+ * @s:		the session
+ * @how:	what happened, see enum session_end
+ *
+ * END_RESET and END_CONNECT_FAILED call into the stack; from inside a
+ * callback they are deferred as D_ABORT instead. END_CLIENT_GONE and
+ * END_CLOSED only touch the socket, so callbacks use them directly.
+ */
+static void session_teardown(struct session *s, enum session_end how)
+{
+	struct session_table *st = s->st;
+	struct tcp_conn *c = s->conn;
+
+	log_debug("session %llu: %s", (unsigned long long)s->id, session_end_names[how]);
+	switch (how) {
+	case END_RESET:
+	case END_CONNECT_FAILED:
+		if (st->in_cb) {
+			session_defer(s, D_ABORT);
+			return;
+		}
+		session_close_fd(s, how == END_RESET);
+		session_unlink(s);
+		if (!c)
+			return;
+		if (s->flags & SF_CONNECTING)
+			tcp_reject(c, st->now);
+		else
+			tcp_abort(c, st->now);
+		return;
+	case END_CLIENT_GONE:
+		session_close_fd(s, true);
+		session_unlink(s);
+		return;
+	case END_CLOSED:
+		session_close_fd(s, false);
+		session_unlink(s);
+		s->conn = NULL;
+		if (!(s->flags & SF_DEAD)) {
+			s->flags |= SF_DEAD;
+			if (!s->in_defer) {
+				s->next = st->dead;
+				st->dead = s;
+			}
+		}
+		return;
+	case END__COUNT:
+		break;
+	}
+	assert(0);
+}
+
+/* --- client -> backend --------------------------------------------------- */
+
+/**
+ * session_sndbuf_refresh() - read the backend socket's current SO_SNDBUF
+ * @s:		the session
+ */
+static void session_sndbuf_refresh(struct session *s)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	if (!getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &v, &l) && v > 0)
+		s->sndbuf = (size_t)v;
+}
+
+/**
+ * session_space() - how much more the backend socket can take, conservatively
+ * @s:		the session
+ *
+ * Half of SO_SNDBUF (the kernel counts skb overhead against it) minus what
+ * is queued (SIOCOUTQ). SO_SNDBUF grows with autotuning, so it is read again
+ * when the queue passes a quarter of it. Sets or clears SF_WND_BLOCKED: below
+ * a quarter of the limit the window is as good as closed and we want
+ * EPOLLOUT to reopen it.
+ *
+ * Return: bytes
+ */
+static size_t session_space(struct session *s)
+{
+	size_t limit, space;
+	int outq = 0;
+
+	if (s->fd < 0 || (s->flags & SF_CLIENT_FIN))
+		return 0;
+	if (ioctl(s->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+		outq = 0;
+	if ((size_t)outq >= s->sndbuf / 4)
+		session_sndbuf_refresh(s);
+	limit = s->sndbuf / 2;
+	space = limit > (size_t)outq ? limit - (size_t)outq : 0;
+	if (space < limit / 4)
+		s->flags |= SF_WND_BLOCKED;
+	else
+		s->flags &= ~SF_WND_BLOCKED;
+	if (!(s->flags & SF_WND_BLOCKED) && (s->flags & SF_WATCHED)) {
+		dlist_del(&s->watch);
+		s->flags &= ~SF_WATCHED;
+	}
+	session_epoll_sync(s);
+	return space;
+}
+
+/**
+ * session_deliver() - ops.deliver: client bytes into the backend socket
+ * @app:	the session table
+ * @c:		connection
+ * @ctx:	the session
+ * @data:	in-order client bytes
+ * @len:	how many
+ *
+ * Return: bytes the kernel took (0 if its send buffer is full)
+ */
+static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
+			      const uint8_t *data, size_t len)
+{
+	struct session *s = ctx;
+	ssize_t n;
+
+	(void)app;
+	(void)c;
+	if (!s || s->fd < 0 || (s->flags & (SF_CONNECTING | SF_CLIENT_FIN)))
+		return 0;
+	n = send(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			s->flags |= SF_SND_BLOCKED;
+			session_epoll_sync(s);
+			return 0;
+		}
+		log_debug_rl("session %llu: send to backend: %s",
+			     (unsigned long long)s->id, strerror(errno));
+		session_teardown(s, END_RESET);
+		return 0;
+	}
+	if ((size_t)n < len) {
+		s->flags |= SF_SND_BLOCKED;
+		session_epoll_sync(s);
+	}
+	LSTAT_ADD(s->l, bytes_in, (uint64_t)n);
+	LSTAT_ADD(s->b, bytes_in, (uint64_t)n);
+	session_touch(s);
+	return (size_t)n;
+}
+
+/**
+ * session_rcv_space() - ops.rcv_space: the window we can offer the client
+ * @app:	the session table
+ * @c:		connection
+ * @ctx:	the session
+ *
+ * Return: bytes
+ */
+static size_t session_rcv_space(void *app, struct tcp_conn *c, void *ctx)
+{
+	struct session *s = ctx;
+
+	(void)app;
+	(void)c;
+	if (!s)
+		return 0;
+	return session_space(s);
+}
+
+/* --- backend -> client --------------------------------------------------- */
+
+/**
+ * session_peek_at() - peek at the backend socket with SO_PEEK_OFF
+ * @s:		the session
+ * @offset:	bytes after the oldest unacknowledged one
+ * @buf:	destination
+ * @len:	room in @buf
+ *
+ * Return: bytes copied (0 if none there), or -errno
+ */
+static ssize_t session_peek_at(struct session *s, size_t offset, uint8_t *buf,
+			       size_t len)
+{
+	ssize_t n;
+
+	if (s->peek_off < 0 || (size_t)s->peek_off != offset) {
+		int off = (int)offset;
+
+		if (setsockopt(s->fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) < 0)
+			return -errno;
+		s->peek_off = off;
+	}
+	n = recv(s->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	s->peek_off += (int32_t)n;
+	return n;
+}
+
+/**
+ * session_peek_copy() - peek without SO_PEEK_OFF: through the scratch buffer
+ * @s:		the session
+ * @offset:	bytes after the oldest unacknowledged one
+ * @buf:	destination
+ * @len:	room in @buf
+ *
+ * Return: bytes copied (0 if none there), or -errno
+ */
+static ssize_t session_peek_copy(struct session *s, size_t offset, uint8_t *buf,
+				 size_t len)
+{
+	struct session_table *st = s->st;
+	size_t need = offset + len;
+	ssize_t n;
+
+	if (need > SESSION_SCRATCH_MAX)
+		return -ENOBUFS;
+	if (need > st->scratch_len) {
+		uint8_t *p = realloc(st->scratch, need);
+
+		if (!p)
+			return -ENOMEM;
+		st->scratch = p;
+		st->scratch_len = need;
+	}
+	n = recv(s->fd, st->scratch, need, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	if ((size_t)n <= offset)
+		return 0;
+	memcpy(buf, st->scratch + offset, (size_t)n - offset);
+	return n - (ssize_t)offset;
+}
+
+/**
+ * session_produce() - ops.produce: backend bytes for the client, by offset
+ * @app:	the session table
+ * @c:		connection
+ * @ctx:	the session
+ * @offset:	bytes after the oldest unacknowledged one
+ * @buf:	destination
+ * @len:	room in @buf
+ *
+ * Return: bytes copied, or -errno
+ */
+static ssize_t session_produce(void *app, struct tcp_conn *c, void *ctx,
+			       size_t offset, uint8_t *buf, size_t len)
+{
+	struct session *s = ctx;
+	ssize_t n;
+
+	(void)app;
+	(void)c;
+	if (!s || s->fd < 0)
+		return -EPIPE;
+	if (s->st->peek_off_ok)
+		n = session_peek_at(s, offset, buf, len);
+	else
+		n = session_peek_copy(s, offset, buf, len);
+	if (n < 0)
+		log_debug_rl("session %llu: peek at %zu: %s", (unsigned long long)s->id,
+			     offset, strerror((int)-n));
+	return n;
+}
+
+/**
+ * session_acked() - ops.acked: drop bytes the client acknowledged
+ * @app:	the session table
+ * @c:		connection
+ * @ctx:	the session
+ * @n:		bytes, the oldest held
+ */
+static void session_acked(void *app, struct tcp_conn *c, void *ctx, size_t n)
+{
+	struct session *s = ctx;
+	size_t left = n;
+
+	(void)app;
+	(void)c;
+	if (!s || s->fd < 0)
+		return;
+	while (left) {
+		ssize_t r = recv(s->fd, NULL, left, MSG_TRUNC | MSG_DONTWAIT);
+
+		if (r <= 0) {
+			log_warn_rl("session %llu: dropping %zu acked bytes: %s",
+				    (unsigned long long)s->id, left,
+				    r < 0 ? strerror(errno) : "short");
+			break;
+		}
+		left -= (size_t)r;
+	}
+	/* A consuming read moves the kernel's peek offset back (sk_peek_offset_bwd) */
+	if (s->peek_off >= 0)
+		s->peek_off = (size_t)s->peek_off > n ? s->peek_off - (int32_t)n : 0;
+	s->announced = s->announced > n ? s->announced - n : 0;
+	LSTAT_ADD(s->l, bytes_out, (uint64_t)n);
+	LSTAT_ADD(s->b, bytes_out, (uint64_t)n);
+	session_touch(s);
+}
+
+/**
+ * session_pump() - announce what the backend socket holds; pass on its EOF
+ * @s:		the session (not inside a callback)
+ */
+static void session_pump(struct session *s)
+{
+	struct session_table *st = s->st;
+	int inq = 0;
+
+	if (!s->conn || s->fd < 0 || !(s->flags & SF_ESTABLISHED) ||
+	    (s->flags & SF_BACKEND_EOF))
+		return;
+	if (ioctl(s->fd, SIOCINQ, &inq) < 0 || inq < 0) {
+		session_teardown(s, END_RESET);
+		return;
+	}
+	if ((size_t)inq != s->announced) {
+		if ((size_t)inq > s->announced)
+			session_touch(s);
+		s->announced = (size_t)inq;
+		tcp_send_avail(s->conn, (size_t)inq, st->now);
+	}
+	if (s->conn && (s->flags & SF_BACKEND_HUP)) {
+		s->flags |= SF_BACKEND_EOF;
+		tcp_shutdown(s->conn, st->now);
+	}
+}
+
+/* --- events -------------------------------------------------------------- */
+
+/**
+ * session_event() - ops.event: connection events from the stack
+ * @app:	the session table
+ * @c:		connection
+ * @ctx:	the session (NULL if we never attached one)
+ * @ev:		the event
+ */
+static void session_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_event ev)
+{
+	struct session *s = ctx;
+
+	(void)app;
+	(void)c;
+	if (!s)
+		return;
+	switch (ev) {
+	case TCP_EV_ESTABLISHED:
+		s->flags |= SF_ESTABLISHED;
+		session_defer(s, D_PUMP);
+		break;
+	case TCP_EV_PEER_FIN:
+		s->flags |= SF_CLIENT_FIN;
+		if (s->fd >= 0 && shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+			log_debug_rl("session %llu: shutdown: %s",
+				     (unsigned long long)s->id, strerror(errno));
+		break;
+	case TCP_EV_RESET:
+	case TCP_EV_TIMEOUT:
+		session_teardown(s, END_CLIENT_GONE);
+		break;
+	case TCP_EV_CLOSED:
+		session_teardown(s, END_CLOSED);
+		break;
+	case TCP_EV__COUNT:
+		break;
+	}
+}
+
+/* --- handshake ----------------------------------------------------------- */
+
+/**
+ * backend_connect() - start a non-blocking connect to a backend
+ * @b:		the backend
+ * @fd:		set to the socket
+ *
+ * Return: 0 connected already, -EINPROGRESS in progress, other -errno failed
+ *	   (then no socket is left open)
+ */
+static int backend_connect(const struct backend *b, int *fd)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(b->port),
+		.sin_addr.s_addr = htonl(b->addr),
+	};
+	int one = 1, ret;
+
+	*fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return -errno;
+	setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!connect(*fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return 0;
+	ret = -errno;
+	if (ret == -EINPROGRESS)
+		return ret;
+	close(*fd);
+	*fd = -1;
+	return ret;
+}
+
+/**
+ * session_refuse() - count a refused SYN for a listener
+ * @l:		the listener
+ *
+ * Return: STACK_SYN_REJECT
+ */
+static enum stack_syn_verdict session_refuse(struct listener *l)
+{
+	LSTAT_INC(l, connections_refused);
+	return STACK_SYN_REJECT;
+}
+
+/**
+ * session_syn() - ops.syn: a client opens a connection
+ * @app:	the session table
+ * @c:		the new connection
+ * @t:		its 4-tuple
+ *
+ * Return: REJECT (no listener, draining, no backend, connect failed at once),
+ *	   PENDING (connect in progress) or ACCEPT (connected already)
+ */
+static enum stack_syn_verdict session_syn(void *app, struct tcp_conn *c,
+					  const struct tcp_tuple *t)
+{
+	struct session_table *st = app;
+	struct listener *l = listener_find(st->lt, t->vip_addr, t->vip_port);
+	struct backend *b;
+	struct session *s;
+	int fd, ret;
+
+	if (!l)
+		return STACK_SYN_REJECT;
+	if (st->draining || __atomic_load_n(&l->draining, __ATOMIC_RELAXED))
+		return session_refuse(l);
+	if (st->count >= st->max)
+		return session_refuse(l);
+	b = listener_pick_backend(l);
+	if (!b)
+		return session_refuse(l);
+	ret = backend_connect(b, &fd);
+	if (ret && ret != -EINPROGRESS) {
+		char a[INET_ADDRSTRLEN];
+
+		LSTAT_INC(b, connect_failures);
+		log_warn_rl("listener %s: connect to %s:%u: %s", l->conf->name,
+			    addr_str(b->addr, a), b->port, strerror(-ret));
+		return session_refuse(l);
+	}
+	s = session_alloc(st);
+	if (!s) {
+		close(fd);
+		log_warn_rl("listener %s: no session available", l->conf->name);
+		return session_refuse(l);
+	}
+	s->conn = c;
+	s->fd = fd;
+	s->l = l;
+	s->b = b;
+	LSTAT_INC(l, connections_active);
+	LSTAT_INC(l, connections_total);
+	LSTAT_INC(b, connections_active);
+	LSTAT_INC(b, connections_total);
+	session_sndbuf_refresh(s);
+	tcp_conn_set_ctx(c, s);
+	if (ret == -EINPROGRESS) {
+		s->flags |= SF_CONNECTING;
+		dlist_add_tail(&st->connecting, &s->timer);
+	} else {
+		dlist_add_tail(&st->idle, &s->timer);
+	}
+	session_epoll_sync(s);
+	return ret ? STACK_SYN_PENDING : STACK_SYN_ACCEPT;
+}
+
+/**
+ * session_connect_done() - the backend connect finished, one way or the other
+ * @s:		a CONNECTING session (not inside a callback)
+ */
+static void session_connect_done(struct session *s)
+{
+	struct session_table *st = s->st;
+	int err = 0;
+	socklen_t l = sizeof(err);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+		err = errno;
+	if (!err) {
+		s->flags &= ~SF_CONNECTING;
+		s->last_active = st->now;
+		dlist_add_tail(&st->idle, &s->timer);
+		session_sndbuf_refresh(s);
+		session_epoll_sync(s);
+		err = -tcp_accept(s->conn, st->now);
+		if (!err)
+			return;
+		log_warn_rl("session %llu: tcp_accept: %s", (unsigned long long)s->id,
+			    strerror(err));
+		s->flags |= SF_CONNECTING;	/* still pending: reject, not abort */
+		if (s->conn)
+			session_teardown(s, END_CONNECT_FAILED);
+		return;
+	}
+	{
+		char a[INET_ADDRSTRLEN];
+
+		log_warn_rl("listener %s: connect to %s:%u: %s", s->l->conf->name,
+			    addr_str(s->b->addr, a), s->b->port, strerror(err));
+	}
+	LSTAT_INC(s->b, connect_failures);
+	LSTAT_INC(s->l, connections_refused);
+	session_teardown(s, END_CONNECT_FAILED);
+}
+
+/* --- epoll events on backend sockets -------------------------------------- */
+
+/**
+ * session_writable() - EPOLLOUT on an established backend socket
+ * @s:		the session (not inside a callback)
+ */
+static void session_writable(struct session *s)
+{
+	struct session_table *st = s->st;
+	bool was_blocked = s->flags & (SF_SND_BLOCKED | SF_WND_BLOCKED);
+
+	s->flags &= ~SF_SND_BLOCKED;
+	session_space(s);
+	if (s->flags & SF_WND_BLOCKED) {
+		/* Writable for the kernel, still tight for us: poll until it opens */
+		if (!(s->flags & SF_WATCHED)) {
+			s->flags |= SF_WATCHED;
+			dlist_add_tail(&st->watching, &s->watch);
+		}
+		return;
+	}
+	if (was_blocked && s->conn)
+		tcp_window_update(s->conn, st->now);
+}
+
+/**
+ * session_io() - handle epoll events for a session's backend socket
+ * @st:		the table
+ * @ref:	the epoll data pointer (the session)
+ * @events:	epoll event mask
+ */
+void session_io(struct session_table *st, void *ref, uint32_t events)
+{
+	struct session *s = ref;
+
+	(void)st;
+	if (s->fd < 0 || (s->flags & SF_DEAD))
+		return;		/* closed earlier in this batch: stale event */
+	if (s->flags & SF_CONNECTING) {
+		session_connect_done(s);
+		return;
+	}
+	if (events & EPOLLERR) {
+		int err = 0;
+		socklen_t l = sizeof(err);
+
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+		log_debug_rl("session %llu: backend error: %s", (unsigned long long)s->id,
+			     strerror(err));
+		session_teardown(s, END_RESET);
+		return;
+	}
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		s->flags |= SF_BACKEND_HUP;
+	if (events & EPOLLOUT)
+		session_writable(s);
+	if (s->conn && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
+		session_pump(s);
+}
+
+/* --- deferred work, timers ------------------------------------------------ */
+
+/**
+ * session_flush() - run deferred actions, then free finished sessions
+ * @st:		the table (not inside a callback)
+ */
+void session_flush(struct session_table *st)
+{
+	struct session *s;
+
+	assert(!st->in_cb);
+	while ((s = st->defer_head)) {
+		uint32_t d = s->deferred;
+
+		st->defer_head = s->next;
+		if (!st->defer_head)
+			st->defer_tail = NULL;
+		s->in_defer = false;
+		s->deferred = 0;
+		if (s->flags & SF_DEAD) {
+			s->next = st->dead;
+			st->dead = s;
+			continue;
+		}
+		if (d & D_ABORT) {
+			session_teardown(s, (s->flags & SF_CONNECTING) ?
+					 END_CONNECT_FAILED : END_RESET);
+			continue;
+		}
+		if (d & D_PUMP)
+			session_pump(s);
+		if ((d & D_WINDOW) && s->conn)
+			tcp_window_update(s->conn, st->now);
+	}
+	while ((s = st->dead)) {
+		st->dead = s->next;
+		session_release(s);
+	}
+}
+
+/**
+ * session_watch_poll() - retry sessions waiting for their window to reopen
+ * @st:		the table
+ */
+static void session_watch_poll(struct session_table *st)
+{
+	struct dlist *n, *next;
+
+	for (n = st->watching.next; n != &st->watching; n = next) {
+		struct session *s = container_of(n, struct session, watch);
+
+		next = n->next;
+		session_space(s);	/* unlinks it when the window reopened */
+		if (!(s->flags & SF_WND_BLOCKED) && s->conn)
+			tcp_window_update(s->conn, st->now);
+	}
+}
+
+/**
+ * session_timers() - connect timeouts, idle timeouts, window watch
+ * @st:		the table (not inside a callback)
+ */
+void session_timers(struct session_table *st)
+{
+	while (!dlist_empty(&st->connecting)) {
+		struct session *s = container_of(st->connecting.next, struct session, timer);
+
+		if (s->started + st->connect_timeout_us > st->now)
+			break;
+		LSTAT_INC(s->b, connect_failures);
+		LSTAT_INC(s->l, connections_refused);
+		log_warn_rl("listener %s: connect to backend timed out", s->l->conf->name);
+		session_teardown(s, END_CONNECT_FAILED);
+	}
+	while (st->idle_timeout_us && !dlist_empty(&st->idle)) {
+		struct session *s = container_of(st->idle.next, struct session, timer);
+
+		if (s->last_active + st->idle_timeout_us > st->now)
+			break;
+		log_debug_rl("session %llu: idle timeout", (unsigned long long)s->id);
+		session_teardown(s, END_RESET);
+	}
+	session_watch_poll(st);
+}
+
+/**
+ * session_next_timer() - when session_timers() has something to do
+ * @st:		the table
+ *
+ * Return: absolute time, or STACK_TIME_NEVER
+ */
+stack_time_us session_next_timer(const struct session_table *st)
+{
+	stack_time_us t = STACK_TIME_NEVER, u;
+
+	if (!dlist_empty(&st->watching))
+		t = st->now + SESSION_WATCH_US;
+	if (!dlist_empty(&st->connecting)) {
+		u = container_of(st->connecting.next, struct session, timer)->started +
+		    st->connect_timeout_us;
+		t = u < t ? u : t;
+	}
+	if (st->idle_timeout_us && !dlist_empty(&st->idle)) {
+		u = container_of(st->idle.next, struct session, timer)->last_active +
+		    st->idle_timeout_us;
+		t = u < t ? u : t;
+	}
+	return t;
+}
+
+/**
+ * session_abort_all() - reset every session (end of the drain period)
+ * @st:		the table (not inside a callback)
+ */
+void session_abort_all(struct session_table *st)
+{
+	while (!dlist_empty(&st->connecting))
+		session_teardown(container_of(st->connecting.next, struct session, timer),
+				 END_CONNECT_FAILED);
+	while (!dlist_empty(&st->idle))
+		session_teardown(container_of(st->idle.next, struct session, timer),
+				 END_RESET);
+}
+
+/* --- callbacks wrapper: track that we are inside the stack ------------------ */
+
+/**
+ * cb_syn() - ops.syn wrapper marking callback context
+ * @app:	the session table
+ * @c:		connection
+ * @t:		tuple
+ *
+ * Return: the verdict of session_syn()
+ */
+static enum stack_syn_verdict cb_syn(void *app, struct tcp_conn *c,
+				     const struct tcp_tuple *t)
+{
+	struct session_table *st = app;
+	enum stack_syn_verdict v;
+
+	st->in_cb++;
+	v = session_syn(app, c, t);
+	st->in_cb--;
+	return v;
+}
+
+/**
+ * cb_deliver() - ops.deliver wrapper marking callback context
+ * @app:	the session table
+ * @c:		connection
+ * @ctx:	session
+ * @data:	bytes
+ * @len:	count
+ *
+ * Return: bytes taken
+ */
+static size_t cb_deliver(void *app, struct tcp_conn *c, void *ctx,
+			 const uint8_t *data, size_t len)
+{
+	struct session_table *st = app;
+	size_t n;
+
+	st->in_cb++;
+	n = session_deliver(app, c, ctx, data, len);
+	st->in_cb--;
+	return n;
+}
+
+/**
+ * cb_event() - ops.event wrapper marking callback context
+ * @app:	the session table
+ * @c:		connection
+ * @ctx:	session
+ * @ev:		event
+ */
+static void cb_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_event ev)
+{
+	struct session_table *st = app;
+
+	st->in_cb++;
+	session_event(app, c, ctx, ev);
+	st->in_cb--;
+}
+
+const struct stack_ops session_stack_ops = {
+	.syn = cb_syn,
+	.deliver = cb_deliver,
+	.rcv_space = session_rcv_space,
+	.produce = session_produce,
+	.acked = session_acked,
+	.event = cb_event,
+};
+
+/* --- table ---------------------------------------------------------------- */
+
+/**
+ * probe_peek_off() - whether SO_PEEK_OFF works on TCP sockets (Linux >= 6.10)
+ *
+ * Return: true if supported
+ */
+static bool probe_peek_off(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int off = 0;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = !setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	close(fd);
+	return ok;
+}
+
+/**
+ * session_table_create() - the session table of one worker
+ * @cfg:	configuration (timeouts, limits)
+ * @lt:		listener table
+ * @epfd:	the worker's epoll instance
+ * @err:	error message on failure
+ * @errlen:	size of @err
+ *
+ * Return: the table, or NULL with @err filled
+ */
+struct session_table *session_table_create(const struct conf *cfg,
+					   struct listener_table *lt, int epfd,
+					   char *err, size_t errlen)
+{
+	struct session_table *st = calloc(1, sizeof(*st));
+
+	if (!st) {
+		snprintf(err, errlen, "session table: out of memory");
+		return NULL;
+	}
+	st->lt = lt;
+	st->epfd = epfd;
+	st->connect_timeout_us = (stack_time_us)cfg->defaults.connect_timeout_ms * 1000;
+	st->idle_timeout_us = (stack_time_us)cfg->defaults.idle_timeout_s * 1000000;
+	st->max = cfg->defaults.max_connections;
+	st->next_id = 1;
+	dlist_init(&st->connecting);
+	dlist_init(&st->idle);
+	dlist_init(&st->watching);
+	st->peek_off_ok = probe_peek_off();
+	if (session_pool_grow(st)) {
+		snprintf(err, errlen, "session table: out of memory");
+		session_table_destroy(st);
+		return NULL;
+	}
+	return st;
+}
+
+/**
+ * session_table_destroy() - free the table (sessions must be gone already,
+ *			      or the stack destroyed: sockets are closed here)
+ * @st:		the table
+ */
+void session_table_destroy(struct session_table *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_chunks; i++) {
+		for (size_t j = 0; j < SESSION_CHUNK; j++)
+			if (st->chunks[i][j].fd >= 0 && st->chunks[i][j].st)
+				close(st->chunks[i][j].fd);
+		free(st->chunks[i]);
+	}
+	free(st->chunks);
+	free(st->scratch);
+	free(st);
+}
+
+/**
+ * session_set_now() - set the time of the current wake-up
+ * @st:		the table
+ * @now:	monotonic microseconds
+ */
+void session_set_now(struct session_table *st, stack_time_us now)
+{
+	st->now = now;
+}
+
+/**
+ * session_set_draining() - refuse new sessions from now on
+ * @st:		the table
+ * @on:		true to refuse
+ */
+void session_set_draining(struct session_table *st, bool on)
+{
+	st->draining = on;
+}
+
+/**
+ * session_count() - live sessions
+ * @st:		the table
+ *
+ * Return: count
+ */
+size_t session_count(const struct session_table *st)
+{
+	return st->count;
+}
+
+/**
+ * session_peek_off_supported() - whether produce uses SO_PEEK_OFF
+ * @st:		the table
+ *
+ * Return: true if the kernel supports it on TCP
+ */
+bool session_peek_off_supported(const struct session_table *st)
+{
+	return st->peek_off_ok;
+}

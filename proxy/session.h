@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.h - client <-> backend sessions: the splice between a stack
+ * connection and a kernel TCP socket
+ *
+ * The worker owns one struct session_table. It hands session_stack_ops (with
+ * the table as the app pointer) to stack_create(), feeds every epoll event
+ * whose data.ptr is not one of its own to session_io(), and after each
+ * wake-up calls session_timers() and then session_flush(), which runs the
+ * actions the stack callbacks deferred and frees finished sessions.
+ */
+#ifndef TCPGATE_SESSION_H
+#define TCPGATE_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "proxy/listener.h"
+#include "stack/stack.h"
+
+struct session_table;
+
+extern const struct stack_ops session_stack_ops;
+
+struct session_table *session_table_create(const struct conf *cfg,
+					   struct listener_table *lt, int epfd,
+					   char *err, size_t errlen);
+void session_table_destroy(struct session_table *st);
+void session_set_now(struct session_table *st, stack_time_us now);
+void session_io(struct session_table *st, void *ref, uint32_t events);
+void session_timers(struct session_table *st);
+stack_time_us session_next_timer(const struct session_table *st);
+void session_flush(struct session_table *st);
+void session_set_draining(struct session_table *st, bool on);
+void session_abort_all(struct session_table *st);
+size_t session_count(const struct session_table *st);
+bool session_peek_off_supported(const struct session_table *st);
+
+#endif /* TCPGATE_SESSION_H */
