@@ -134,39 +134,70 @@ static int conf_msg_format(const struct conf_msg *m, char *buf, size_t len)
 }
 
 /**
+ * conf_note_len() - length of the "N more problems not shown" line
+ * @r:		report
+ * @left_out:	number of problems not shown
+ *
+ * Return: bytes needed without the terminating NUL, 0 when nothing is left out
+ */
+static size_t conf_note_len(const struct conf_report *r, size_t left_out)
+{
+	int n;
+
+	if (!left_out)
+		return 0;
+	n = snprintf(NULL, 0, "%s: %zu more problems not shown\n", r->path,
+		     left_out);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/**
+ * conf_report_fit() - how many lines fit in front of the "more" note
+ * @r:		report, sorted
+ * @errlen:	size of the buffer
+ *
+ * Return: the largest k such that k lines and a note for the rest fit
+ */
+static size_t conf_report_fit(const struct conf_report *r, size_t errlen)
+{
+	size_t used = 0, k, best = 0;
+
+	for (k = 0; k <= r->n; k++) {
+		if (used + conf_note_len(r, r->n - k + r->lost) < errlen)
+			best = k;
+		if (k == r->n)
+			break;
+		used += (size_t)conf_msg_format(&r->msgs[k], NULL, 0);
+		if (used >= errlen)
+			break;
+	}
+	return best;
+}
+
+/**
  * conf_report_write() - write every problem into a buffer, sorted
  * @r:		report
  * @err:	destination, may be NULL
- * @errlen:	size of @err; lines that do not fit are counted in a note
+ * @errlen:	size of @err; whole lines only, and when some do not fit a
+ *		last "FILE: N more problems not shown" line says so
  */
 void conf_report_write(struct conf_report *r, char *err, size_t errlen)
 {
-	size_t used = 0, left_out = r->lost, i;
+	size_t used = 0, i, k, left_out;
 
 	if (!err || !errlen)
 		return;
 	err[0] = '\0';
 	if (r->n)
 		qsort(r->msgs, r->n, sizeof(*r->msgs), conf_msg_cmp);
-	for (i = 0; i < r->n; i++) {
-		int need = conf_msg_format(&r->msgs[i], err + used,
-					   errlen - used);
-
-		if (need < 0 || (size_t)need >= errlen - used) {
-			err[used] = '\0';
-			left_out += r->n - i;
-			break;
-		}
-		used += (size_t)need;
-	}
-	if (left_out) {
-		int need = snprintf(err + used, errlen - used,
-				    "%s: %zu more problems not shown\n",
-				    r->path, left_out);
-
-		if (need < 0 || (size_t)need >= errlen - used)
-			err[used] = '\0';
-	}
+	k = conf_report_fit(r, errlen);
+	for (i = 0; i < k; i++)
+		used += (size_t)conf_msg_format(&r->msgs[i], err + used,
+						errlen - used);
+	left_out = r->n - k + r->lost;
+	if (left_out)
+		snprintf(err + used, errlen - used,
+			 "%s: %zu more problems not shown\n", r->path, left_out);
 }
 
 /**
