@@ -45,6 +45,24 @@ static bool ip4_martian_src(uint32_t src)
 }
 
 /**
+ * ip4_group_dst() - is @dst a broadcast or multicast address?
+ * @s:		the stack (for the on-link prefix)
+ * @dst:	destination address, host order
+ *
+ * Return: true for 0.0.0.0, multicast, class E, limited broadcast and the
+ * directed broadcast of our prefix
+ */
+static bool ip4_group_dst(const struct stack *s, uint32_t dst)
+{
+	uint8_t plen = s->cfg.prefix_len;
+	uint32_t host = plen ? ~(~0u << (32 - plen)) : ~0u;
+
+	if (dst == 0 || (dst >> 28) >= 0xe)
+		return true;
+	return plen < 31 && stack_is_on_link(s, dst) && (dst & host) == host;
+}
+
+/**
  * ip4_header_ok() - check version, header length, checksum and total length
  * @s:		the stack (counters)
  * @ih:		the header, at least 20 bytes present
@@ -98,8 +116,9 @@ static bool ip4_accept(struct stack *s, const struct ip4_hdr *ih)
 		STAT_DROP(s, drop_ip_bad_header);
 		return false;
 	}
-	/* RFC 1122 §3.2.1.3: accept only datagrams for one of our addresses */
-	if (!stack_is_local_addr(s, ntohl(ih->daddr))) {
+	/* RFC 1122 §3.2.1.3: accept only datagrams for one of our addresses;
+	 * tcpgate serves no broadcast or multicast, even in promiscuous mode */
+	if (ip4_group_dst(s, ntohl(ih->daddr)) || !stack_is_local_addr(s, ntohl(ih->daddr))) {
 		STAT_DROP(s, drop_ip_not_for_us);
 		return false;
 	}

@@ -279,6 +279,12 @@ Test(lower, ping_vip_and_promiscuous_answered_from_pinged_address)
 	stack_set_promiscuous_ip(s, true);
 	ping(peer_mac, peer_ip, any, 3, NULL, T0);
 	check_echo_reply(pop(), peer_mac, any, peer_ip, 3);
+	/* but never from a broadcast or multicast address */
+	ping(peer_mac, peer_ip, frm_ip("255.255.255.255"), 4, NULL, T0);
+	ping(peer_mac, peer_ip, frm_ip("10.88.0.255"), 5, NULL, T0);
+	ping(peer_mac, peer_ip, frm_ip("224.0.0.1"), 6, NULL, T0);
+	cr_assert_eq(link_mem_pending(lm), 0);
+	cr_assert_eq(stack_stats(s)->drop_ip_not_for_us, 4);
 }
 
 Test(lower, arp_hold_then_release_on_reply)
