@@ -30,8 +30,9 @@
  * @fmt:	printf format of the message
  * @ap:		its arguments
  */
-static void conf_report_vat(struct conf_report *r, const char *file, int line,
-			    const char *fmt, va_list ap)
+static void __attribute__((format(printf, 4, 0)))
+conf_report_vat(struct conf_report *r, const char *file, int line,
+		const char *fmt, va_list ap)
 {
 	char buf[CONF_MSG_MAX];
 	struct conf_msg *m;
