@@ -11,6 +11,7 @@
  * Only "interface" is required (and in it "name" and "address"); the other
  * sections may be left out entirely.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
@@ -21,7 +22,12 @@
 #define CONF_SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path))
 #define CONF_IDLE_MAX_S (30u * 24 * 3600)
 
-static const char *const conf_link_type_names[] = { "tap", "packet" };
+static const char *const conf_link_type_names[] = {
+	[CONF_LINK_TAP] = "tap",
+	[CONF_LINK_PACKET] = "packet",
+};
+static_assert(sizeof(conf_link_type_names) / sizeof(conf_link_type_names[0]) ==
+	      CONF_LINK_PACKET + 1, "conf_link_type_names out of sync");
 
 static const char *const conf_iface_keys[] = {
 	"type", "name", "netns", "address", "mac", "mtu", "offload", "workers",
@@ -206,7 +212,7 @@ void conf_parse_interface(struct conf_report *r, const config_setting_t *root,
 		return;
 	conf_check_keys(r, g, "interface", conf_iface_keys);
 	if (conf_get_enum(r, g, "interface", "type", conf_link_type_names,
-			  2, &v) > 0)
+			  CONF_LINK_PACKET + 1, &v) > 0)
 		iface->type = (enum conf_link_type)v;
 	conf_iface_name(r, g, iface);
 	conf_iface_address(r, g, iface);
