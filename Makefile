@@ -41,7 +41,7 @@ SUPPORT_SRC:= $(wildcard tests/support/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 SCEN_SRC   := $(wildcard tests/scenario/*.c)
 
-obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 STACK_LIB  := $(BUILD)/libtcpgate-stack.a
 CONF_LIB   := $(BUILD)/libtcpgate-conf.a
@@ -54,7 +54,7 @@ SCEN_BIN   := $(BUILD)/tests/scenario
 .PHONY: all deps test test-unit test-scenario test-e2e demo bench fuzz install clean
 all: $(TCPGATE) $(if $(wildcard $(CTL_SRC)),$(TCPGATECTL))
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
