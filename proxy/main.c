@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - tcpgate's command line (DESIGN.md §4)
+ *
+ * Theory of operation: parse the options, load the configuration, then either
+ * report on it (-t) or run: build the listener table, create the worker (TAP
+ * link, stack, sessions, signal handling), start the stats server on its own
+ * thread and run the worker's loop in the main thread until a graceful stop.
+ *
+ * Exit codes: 0 ok (and after a graceful stop), 1 configuration error,
+ * 2 usage error, 3 failure to start (with a message saying why).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "proxy/listener.h"
+#include "proxy/log.h"
+#include "proxy/stats_http.h"
+#include "proxy/worker.h"
+
+#define EXIT_CONFIG	1
+#define EXIT_USAGE	2
+#define EXIT_START	3
+#define ERR_LEN		16384
+
+/**
+ * struct main_opts - parsed command line
+ * @config:	-c FILE
+ * @pcap:	--pcap FILE, or NULL
+ * @check:	-t: check the configuration only
+ * @debug:	-d: log at debug level
+ */
+struct main_opts {
+	const char *config;
+	const char *pcap;
+	bool check;
+	bool debug;
+};
+
+/**
+ * usage() - print the usage text
+ * @f:		stdout for --help, stderr for errors
+ */
+static void usage(FILE *f)
+{
+	fputs("Usage: tcpgate -c FILE [--pcap FILE] [-d]\n"
+	      "       tcpgate -t -c FILE\n"
+	      "       tcpgate --version | --help\n"
+	      "\n"
+	      "Transparent TCP proxy with a userspace TCP/IPv4 stack.\n"
+	      "\n"
+	      "  -c, --config FILE  configuration file (libconfig syntax)\n"
+	      "  -t, --test         check the configuration, print every problem as\n"
+	      "                     FILE:LINE: message, exit 0 if valid, 1 if not\n"
+	      "      --pcap FILE    also write every frame on the interface to FILE\n"
+	      "  -d, --debug        log at debug level\n"
+	      "  -V, --version      print the version\n"
+	      "  -h, --help         this text\n"
+	      "\n"
+	      "Runs in the foreground and logs to stderr. SIGTERM/SIGINT stop gracefully.\n"
+	      "Exit: 0 ok, 1 configuration error, 2 usage error, 3 start failure.\n", f);
+}
+
+/**
+ * parse_args() - parse the command line
+ * @argc:	argument count
+ * @argv:	arguments
+ * @o:		filled with the options
+ *
+ * Return: -1 to continue, or an exit code (help, version, usage error)
+ */
+static int parse_args(int argc, char **argv, struct main_opts *o)
+{
+	enum { OPT_PCAP = 256 };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "pcap", required_argument, NULL, OPT_PCAP },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:tdVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 't': o->check = true; break;
+		case 'd': o->debug = true; break;
+		case OPT_PCAP: o->pcap = optarg; break;
+		case 'V': printf("tcpgate %s\n", TCPGATE_VERSION); return EXIT_SUCCESS;
+		case 'h': usage(stdout); return EXIT_SUCCESS;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tcpgate: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!o->config) {
+		fprintf(stderr, "tcpgate: -c FILE is required\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/**
+ * print_errors() - write conf_load()'s error buffer to stderr, a line each
+ * @err:	"FILE:LINE: message" lines
+ */
+static void print_errors(const char *err)
+{
+	size_t n = strlen(err);
+
+	fputs(err, stderr);
+	if (n && err[n - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+/**
+ * check_config() - tcpgate -t: report on the configuration
+ * @path:	the file
+ *
+ * Return: exit code
+ */
+static int check_config(const char *path)
+{
+	static char err[ERR_LEN];
+	struct conf *cfg = conf_load(path, err, sizeof(err));
+
+	if (!cfg) {
+		print_errors(err);
+		return EXIT_CONFIG;
+	}
+	printf("%s: ok\n", path);
+	conf_free(cfg);
+	return EXIT_SUCCESS;
+}
+
+/**
+ * monotonic_s() - CLOCK_MONOTONIC seconds
+ *
+ * Return: seconds
+ */
+static uint64_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/**
+ * run() - start everything and run until a graceful stop
+ * @cfg:	the configuration
+ * @pcap:	--pcap file or NULL
+ *
+ * Return: exit code
+ */
+static int run(const struct conf *cfg, const char *pcap)
+{
+	static char err[ERR_LEN];
+	struct listener_table lt = { 0 };
+	struct stats_http *http = NULL;
+	struct worker *w = NULL;
+	int rc = EXIT_START;
+
+	if (listener_table_check(cfg, err, sizeof(err))) {
+		print_errors(err);
+		return EXIT_START;
+	}
+	if (listener_table_init(&lt, cfg, err, sizeof(err)))
+		goto fail;
+	/* first: it blocks the stop signals, and the stats thread inherits that */
+	w = worker_create(cfg, &lt, pcap, err, sizeof(err));
+	if (!w)
+		goto fail;
+	if (cfg->stats_port) {
+		struct stats_source src = {
+			.cfg = cfg, .lt = &lt, .stack = worker_stack_stats(w),
+			.started = monotonic_s(),
+		};
+
+		http = stats_http_start(&src, err, sizeof(err));
+		if (!http)
+			goto fail;
+	}
+	log_info("tcpgate %s started: interface %s, %zu listener(s)%s", TCPGATE_VERSION,
+		 cfg->iface.name, lt.n, cfg->stats_port ? "" : ", stats off");
+	rc = worker_run(w) ? EXIT_START : EXIT_SUCCESS;
+	log_info("stopped");
+	goto out;
+fail:
+	log_error("cannot start: %s", err);
+out:
+	stats_http_stop(http);
+	worker_destroy(w);
+	listener_table_free(&lt);
+	return rc;
+}
+
+/**
+ * main() - tcpgate entry point
+ * @argc:	argument count
+ * @argv:	arguments
+ *
+ * Return: exit code (see the file comment)
+ */
+int main(int argc, char **argv)
+{
+	static char err[ERR_LEN];
+	struct main_opts o = { 0 };
+	struct conf *cfg;
+	int rc = parse_args(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.check)
+		return check_config(o.config);
+	if (o.debug)
+		log_set_level(LOG_LVL_DEBUG);
+	signal(SIGPIPE, SIG_IGN);
+	cfg = conf_load(o.config, err, sizeof(err));
+	if (!cfg) {
+		print_errors(err);
+		return EXIT_CONFIG;
+	}
+	rc = run(cfg, o.pcap);
+	conf_free(cfg);
+	return rc;
+}

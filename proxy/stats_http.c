@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stats_http.c - the read-only JSON stats endpoint
+ *
+ * Theory of operation: libmicrohttpd runs the server on its own thread
+ * (MHD_USE_INTERNAL_POLLING_THREAD) bound to stats.listen, with a small
+ * connection limit and timeout so a slow or hostile client cannot pile up
+ * resources. The data path is never blocked: every counter is written by the
+ * worker thread with relaxed atomic stores and read here with relaxed atomic
+ * loads; the listener table and configuration are immutable while running.
+ * A snapshot is therefore not atomic as a whole (counters may be a few
+ * events apart), which is fine for monitoring.
+ *
+ * Routes: GET /stats → JSON (DESIGN.md §6, built with jansson). Other paths
+ * → 404, methods other than GET/HEAD → 405.
+ */
+#include "proxy/stats_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proxy/log.h"
+
+#define STATS_CONN_LIMIT	16
+#define STATS_CONN_TIMEOUT_S	10
+
+/**
+ * struct stats_http - a running stats server
+ * @d:		the libmicrohttpd daemon
+ * @src:	what it reports
+ */
+struct stats_http {
+	struct MHD_Daemon *d;
+	struct stats_source src;
+};
+
+#define LOAD(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
+
+/**
+ * json_addr() - a host-order IPv4 address as a JSON string
+ * @addr:	address
+ *
+ * Return: new JSON string
+ */
+static json_t *json_addr(uint32_t addr)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr a = { .s_addr = htonl(addr) };
+
+	inet_ntop(AF_INET, &a, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/**
+ * json_addr_port() - "a.b.c.d:port"
+ * @addr:	address, host order
+ * @port:	port
+ *
+ * Return: new JSON string
+ */
+static json_t *json_addr_port(uint32_t addr, uint16_t port)
+{
+	char buf[INET_ADDRSTRLEN + 8];
+	struct in_addr a = { .s_addr = htonl(addr) };
+
+	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ":%u", port);
+	return json_string(buf);
+}
+
+/* Add counter @f of struct pointer @p to object @o under its own name */
+#define JSON_CTR(o, p, f) json_object_set_new(o, #f, json_integer((json_int_t)LOAD((p)->f)))
+
+/**
+ * stats_interface() - the "interface" object: link counters and drop reasons
+ * @s:		stack counters
+ *
+ * Return: new JSON object
+ */
+static json_t *stats_interface(const struct stack_stats *s)
+{
+	json_t *o = json_object();
+
+	JSON_CTR(o, s, rx_frames);
+	JSON_CTR(o, s, tx_frames);
+	JSON_CTR(o, s, rx_bytes);
+	JSON_CTR(o, s, tx_bytes);
+	JSON_CTR(o, s, rx_dropped);
+	JSON_CTR(o, s, tx_dropped);
+	JSON_CTR(o, s, drop_eth_short);
+	JSON_CTR(o, s, drop_eth_not_for_us);
+	JSON_CTR(o, s, drop_eth_type);
+	JSON_CTR(o, s, drop_arp_bad);
+	JSON_CTR(o, s, arp_requests_rcvd);
+	JSON_CTR(o, s, arp_replies_sent);
+	JSON_CTR(o, s, arp_requests_sent);
+	JSON_CTR(o, s, drop_ip_short);
+	JSON_CTR(o, s, drop_ip_bad_header);
+	JSON_CTR(o, s, drop_ip_bad_checksum);
+	JSON_CTR(o, s, drop_ip_bad_len);
+	JSON_CTR(o, s, drop_ip_fragment);
+	JSON_CTR(o, s, drop_ip_not_for_us);
+	JSON_CTR(o, s, drop_ip_proto);
+	JSON_CTR(o, s, icmp_echo_replies);
+	JSON_CTR(o, s, drop_icmp);
+	return o;
+}
+
+/**
+ * stats_tcp() - the "tcp" object
+ * @s:		stack counters
+ *
+ * Return: new JSON object
+ */
+static json_t *stats_tcp(const struct stack_stats *s)
+{
+	json_t *o = json_object();
+
+	JSON_CTR(o, s, connections_active);
+	JSON_CTR(o, s, connections_total);
+	JSON_CTR(o, s, time_wait);
+	JSON_CTR(o, s, syn_received);
+	JSON_CTR(o, s, syn_rejected);
+	JSON_CTR(o, s, syn_dropped);
+	JSON_CTR(o, s, syncookies_sent);
+	JSON_CTR(o, s, syncookies_accepted);
+	JSON_CTR(o, s, resets_sent);
+	JSON_CTR(o, s, resets_received);
+	JSON_CTR(o, s, retransmits);
+	JSON_CTR(o, s, timeouts);
+	JSON_CTR(o, s, zero_window_probes);
+	JSON_CTR(o, s, bad_checksum);
+	JSON_CTR(o, s, drop_tcp_bad_header);
+	JSON_CTR(o, s, drop_tcp_no_conn_table);
+	JSON_CTR(o, s, drop_tcp_unacceptable);
+	JSON_CTR(o, s, drop_tcp_rcv_full);
+	JSON_CTR(o, s, challenge_acks);
+	JSON_CTR(o, s, out_of_order);
+	JSON_CTR(o, s, segs_in);
+	JSON_CTR(o, s, segs_out);
+	return o;
+}
+
+/**
+ * stats_backend() - one entry of a listener's "backends"
+ * @b:		the backend
+ *
+ * Return: new JSON object
+ */
+static json_t *stats_backend(const struct backend *b)
+{
+	json_t *o = json_object();
+	const struct backend_stats *s = &b->stats;
+
+	json_object_set_new(o, "address", json_addr_port(b->addr, b->port));
+	json_object_set_new(o, "state", json_string(b->weight ? "up" : "drain"));
+	json_object_set_new(o, "weight", json_integer(b->weight));
+	JSON_CTR(o, s, connections_active);
+	JSON_CTR(o, s, connections_total);
+	JSON_CTR(o, s, connect_failures);
+	JSON_CTR(o, s, bytes_in);
+	JSON_CTR(o, s, bytes_out);
+	return o;
+}
+
+/**
+ * stats_ports() - a listener's ports as a JSON array of numbers
+ * @cl:		listener configuration
+ *
+ * Return: new JSON array
+ */
+static json_t *stats_ports(const struct conf_listener *cl)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < cl->n_ports; i++)
+		json_array_append_new(a, json_integer(cl->ports[i]));
+	return a;
+}
+
+/**
+ * stats_listener() - one entry of "listeners"
+ * @l:		the listener
+ *
+ * Return: new JSON object
+ */
+static json_t *stats_listener(const struct listener *l)
+{
+	const struct conf_listener *cl = l->conf;
+	const struct listener_stats *s = &l->stats;
+	json_t *o = json_object(), *bs = json_array();
+
+	json_object_set_new(o, "name", json_string(cl->name));
+	json_object_set_new(o, "address", cl->any_addr ? json_string("*") : json_addr(cl->addr));
+	json_object_set_new(o, "ports", stats_ports(cl));
+	json_object_set_new(o, "balance", json_string(conf_balance_names[cl->balance]));
+	json_object_set_new(o, "state", json_string(LOAD(l->draining) ? "draining" : "active"));
+	JSON_CTR(o, s, connections_active);
+	JSON_CTR(o, s, connections_total);
+	JSON_CTR(o, s, connections_refused);
+	JSON_CTR(o, s, bytes_in);
+	JSON_CTR(o, s, bytes_out);
+	for (size_t i = 0; i < l->n_backends; i++)
+		json_array_append_new(bs, stats_backend(&l->backends[i]));
+	json_object_set_new(o, "backends", bs);
+	return o;
+}
+
+/**
+ * monotonic_s() - CLOCK_MONOTONIC seconds
+ *
+ * Return: seconds
+ */
+static uint64_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/**
+ * stats_json() - the /stats document
+ * @src:	what to report
+ *
+ * Return: malloc'ed JSON text (caller frees), or NULL out of memory
+ */
+char *stats_json(const struct stats_source *src)
+{
+	json_t *root = json_object(), *cfg = json_object(), *ls = json_array();
+	char *text;
+
+	json_object_set_new(root, "version", json_string(TCPGATE_VERSION));
+	json_object_set_new(root, "uptime_s", json_integer((json_int_t)(monotonic_s() - src->started)));
+	json_object_set_new(cfg, "generation", json_integer(1));
+	json_object_set_new(cfg, "reloads", json_integer(0));
+	json_object_set_new(cfg, "reload_failures", json_integer(0));
+	json_object_set_new(cfg, "last_error", json_null());
+	json_object_set_new(root, "config", cfg);
+	json_object_set_new(root, "interface", stats_interface(src->stack));
+	json_object_set_new(root, "tcp", stats_tcp(src->stack));
+	for (size_t i = 0; i < src->lt->n; i++)
+		json_array_append_new(ls, stats_listener(&src->lt->l[i]));
+	json_object_set_new(root, "listeners", ls);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return text;
+}
+
+/**
+ * stats_reply() - queue a response
+ * @conn:	the HTTP connection
+ * @status:	HTTP status
+ * @type:	Content-Type
+ * @body:	malloc'ed body, ownership passes to libmicrohttpd
+ * @len:	its length
+ *
+ * Return: MHD_YES or MHD_NO
+ */
+static enum MHD_Result stats_reply(struct MHD_Connection *conn, unsigned status,
+				   const char *type, char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/**
+ * stats_text() - queue a short plain-text response
+ * @conn:	the HTTP connection
+ * @status:	HTTP status
+ * @msg:	the text (a line)
+ *
+ * Return: MHD_YES or MHD_NO
+ */
+static enum MHD_Result stats_text(struct MHD_Connection *conn, unsigned status,
+				  const char *msg)
+{
+	char *body = strdup(msg);
+
+	if (!body)
+		return MHD_NO;
+	return stats_reply(conn, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+/**
+ * stats_handler() - libmicrohttpd access handler
+ * @cls:	the struct stats_http
+ * @conn:	connection
+ * @url:	path
+ * @method:	HTTP method
+ * @version:	HTTP version (unused)
+ * @upload_data: request body (ignored)
+ * @upload_data_size: its size; set to 0 to consume
+ * @req_cls:	per-request state (unused)
+ *
+ * Return: MHD_YES or MHD_NO
+ */
+static enum MHD_Result stats_handler(void *cls, struct MHD_Connection *conn,
+				     const char *url, const char *method,
+				     const char *version, const char *upload_data,
+				     size_t *upload_data_size, void **req_cls)
+{
+	struct stats_http *h = cls;
+	char *body;
+
+	(void)version;
+	(void)upload_data;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		*upload_data_size = 0;
+		return stats_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	}
+	(void)req_cls;
+	if (strcmp(url, "/stats"))
+		return stats_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+	body = stats_json(&h->src);
+	if (!body)
+		return stats_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return stats_reply(conn, MHD_HTTP_OK, "application/json", body, strlen(body));
+}
+
+/**
+ * stats_http_start() - serve /stats on cfg->stats_addr:stats_port
+ * @src:	what to report (copied; what it points to must outlive the server)
+ * @err:	message on failure
+ * @errlen:	size of @err
+ *
+ * Return: the server, or NULL with @err filled
+ */
+struct stats_http *stats_http_start(const struct stats_source *src, char *err,
+				    size_t errlen)
+{
+	struct stats_http *h = calloc(1, sizeof(*h));
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(src->cfg->stats_port),
+		.sin_addr.s_addr = htonl(src->cfg->stats_addr),
+	};
+
+	if (!h) {
+		snprintf(err, errlen, "stats: out of memory");
+		return NULL;
+	}
+	h->src = *src;
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+				src->cfg->stats_port, NULL, NULL, stats_handler, h,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATS_CONN_LIMIT,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATS_CONN_TIMEOUT_S,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+				MHD_OPTION_END);
+	if (!h->d) {
+		char a[INET_ADDRSTRLEN];
+		struct in_addr ia = { .s_addr = sa.sin_addr.s_addr };
+
+		snprintf(err, errlen, "stats: cannot listen on %s:%u (port in use?)",
+			 inet_ntop(AF_INET, &ia, a, sizeof(a)), src->cfg->stats_port);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/**
+ * stats_http_stop() - stop the server and its thread
+ * @h:		the server (NULL is fine)
+ */
+void stats_http_stop(struct stats_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: MIT
+/*
+ * worker.c - the event loop of one worker
+ *
+ * Theory of operation: a worker owns a TAP link, one stack instance, the
+ * session table and, through it, every backend socket; nothing here is shared
+ * with other threads except counters (relaxed atomics) and the read-only
+ * listener configuration. One epoll instance watches:
+ *
+ *   - the TAP fd (level-triggered): up to WORKER_BATCH frames per wake-up
+ *     are read and fed to stack_input(); if more are waiting, epoll reports
+ *     the fd again at once, so other events are not starved;
+ *   - a signalfd for SIGTERM/SIGINT (graceful stop) and SIGHUP (reload: not
+ *     supported yet, logged and ignored);
+ *   - every backend socket (edge-triggered, data.ptr = the session).
+ *
+ * Each wake-up reads CLOCK_MONOTONIC once (@now, microseconds), handles the
+ * ready events, runs the stack's and the sessions' due timers, then
+ * session_flush() performs what stack callbacks deferred and frees finished
+ * sessions (never inside a callback), and the pcap buffer is flushed. The
+ * epoll timeout is the earliest of the stack's and the sessions' next timer
+ * and the drain deadline.
+ *
+ * Graceful stop: the first SIGTERM/SIGINT makes every listener refuse new
+ * SYNs (RST) and starts the drain period (defaults.drain_timeout_s); the loop
+ * ends when no session is left. At the deadline, or on a second signal,
+ * every remaining session is reset on both sides.
+ */
+#include "proxy/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "proxy/log.h"
+#include "proxy/session.h"
+#include "stack/link_tap.h"
+#include "stack/pcap.h"
+
+#define WORKER_BATCH		64	/* frames per TAP wake-up */
+#define WORKER_EVENTS		256	/* epoll events per wake-up */
+#define WORKER_MAX_WAIT_MS	1000
+#define WORKER_STOP_GRACE_US	2000000ULL	/* after the reset-all, at most this */
+
+/* epoll data tags for the worker's own fds (sessions use their pointer) */
+#define WORKER_REF_TAP		((uint64_t)1)
+#define WORKER_REF_SIGNAL	((uint64_t)2)
+
+/**
+ * struct worker - one event loop
+ * @cfg:	configuration (outlives the worker)
+ * @lt:		listener table
+ * @epfd:	epoll instance
+ * @sigfd:	signalfd for SIGTERM, SIGINT, SIGHUP
+ * @tap:	the link
+ * @pcap:	capture writer, NULL without --pcap
+ * @stack:	the stack instance
+ * @st:		sessions
+ * @now:	time of the current wake-up, monotonic microseconds
+ * @stopping:	graceful stop in progress
+ * @aborted:	drain deadline passed: every session was reset
+ * @deadline:	end of the drain period
+ */
+struct worker {
+	const struct conf *cfg;
+	struct listener_table *lt;
+	int epfd, sigfd;
+	struct link_tap *tap;
+	struct pcap_writer *pcap;
+	struct stack *stack;
+	struct session_table *st;
+	stack_time_us now;
+	bool stopping, aborted;
+	stack_time_us deadline;
+};
+
+/**
+ * now_us() - monotonic time in microseconds
+ *
+ * Return: microseconds since an arbitrary epoch
+ */
+static stack_time_us now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (stack_time_us)ts.tv_sec * 1000000ULL + (stack_time_us)ts.tv_nsec / 1000;
+}
+
+/**
+ * worker_check_conf() - refuse what this build does not implement yet
+ * @cfg:	configuration
+ * @err:	message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -ENOTSUP
+ */
+static int worker_check_conf(const struct conf *cfg, char *err, size_t errlen)
+{
+	if (cfg->iface.type != CONF_LINK_TAP) {
+		snprintf(err, errlen, "interface type \"packet\" is not supported yet; use \"tap\"");
+		return -ENOTSUP;
+	}
+	if (cfg->iface.workers != 1) {
+		snprintf(err, errlen, "workers = %u is not supported yet; use workers = 1",
+			 cfg->iface.workers);
+		return -ENOTSUP;
+	}
+	if (cfg->iface.offload)
+		log_info("offload not implemented yet; running without");
+	return 0;
+}
+
+/**
+ * worker_epoll_add() - watch one of the worker's own fds
+ * @w:		the worker
+ * @fd:		the fd
+ * @ref:	WORKER_REF_*
+ *
+ * Return: 0, or -errno
+ */
+static int worker_epoll_add(struct worker *w, int fd, uint64_t ref)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ref };
+
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/**
+ * worker_open_signals() - route SIGTERM, SIGINT and SIGHUP to a signalfd
+ * @w:		the worker
+ *
+ * The signals are blocked in the calling thread; threads created afterwards
+ * (the stats server) inherit the mask, so only the signalfd sees them.
+ *
+ * Return: 0, or -errno
+ */
+static int worker_open_signals(struct worker *w)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -EINVAL;
+	w->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->sigfd < 0)
+		return -errno;
+	return worker_epoll_add(w, w->sigfd, WORKER_REF_SIGNAL);
+}
+
+/**
+ * worker_add_vips() - make the stack answer for every listener address
+ * @w:		the worker
+ * @err:	message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -errno
+ */
+static int worker_add_vips(struct worker *w, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < w->lt->n; i++) {
+		const struct conf_listener *cl = w->lt->l[i].conf;
+		int ret;
+
+		if (cl->any_addr)
+			continue;
+		ret = stack_add_vip(w->stack, cl->addr);
+		if (ret) {
+			snprintf(err, errlen, "listener %s: cannot add its address: %s",
+				 cl->name, strerror(-ret));
+			return ret;
+		}
+	}
+	if (listener_table_any_addr(w->lt))
+		stack_set_promiscuous_ip(w->stack, true);
+	return 0;
+}
+
+/**
+ * worker_create_stack() - the stack instance, configured from the interface
+ * @w:		the worker (link and sessions already set up)
+ * @err:	message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -errno
+ */
+static int worker_create_stack(struct worker *w, char *err, size_t errlen)
+{
+	static const uint8_t default_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	const struct conf_interface *ifc = &w->cfg->iface;
+	struct stack_config sc = {
+		.addr = ifc->addr,
+		.prefix_len = ifc->prefix_len,
+		.mtu = ifc->mtu,
+		.max_conns = w->cfg->defaults.max_connections,
+		.ops = &session_stack_ops,
+		.app = w->st,
+		.link = { .send = link_tap_send, .ctx = w->tap },
+	};
+
+	memcpy(sc.mac, ifc->mac_set ? ifc->mac : default_mac, sizeof(sc.mac));
+	w->stack = stack_create(&sc, err, errlen);
+	if (!w->stack)
+		return -EINVAL;
+	return worker_add_vips(w, err, errlen);
+}
+
+/**
+ * worker_create() - set up a worker: link, signals, sessions, stack
+ * @cfg:	configuration; must outlive the worker
+ * @lt:		listener table; must outlive the worker
+ * @pcap_path:	capture file, or NULL
+ * @err:	message on failure
+ * @errlen:	size of @err
+ *
+ * Return: the worker, or NULL with @err filled
+ */
+struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
+			     const char *pcap_path, char *err, size_t errlen)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->cfg = cfg;
+	w->lt = lt;
+	w->sigfd = -1;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0) {
+		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+		goto fail;
+	}
+	if (worker_check_conf(cfg, err, errlen))
+		goto fail;
+	if (worker_open_signals(w)) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	w->tap = link_tap_open(cfg->iface.name, cfg->iface.netns, cfg->iface.mtu, err, errlen);
+	if (!w->tap)
+		goto fail;
+	if (pcap_path) {
+		w->pcap = pcap_open(pcap_path, err, errlen);
+		if (!w->pcap)
+			goto fail;
+		link_tap_set_pcap(w->tap, w->pcap);
+	}
+	if (worker_epoll_add(w, link_tap_fd(w->tap), WORKER_REF_TAP)) {
+		snprintf(err, errlen, "epoll_ctl (tap): %s", strerror(errno));
+		goto fail;
+	}
+	w->st = session_table_create(cfg, lt, w->epfd, err, errlen);
+	if (!w->st || worker_create_stack(w, err, errlen))
+		goto fail;
+	if (!session_peek_off_supported(w->st))
+		log_info("kernel lacks SO_PEEK_OFF on TCP: backend data is peeked through a copy");
+	return w;
+fail:
+	worker_destroy(w);
+	return NULL;
+}
+
+/**
+ * worker_destroy() - release everything the worker owns
+ * @w:		the worker (NULL is fine)
+ */
+void worker_destroy(struct worker *w)
+{
+	if (!w)
+		return;
+	if (w->stack)
+		stack_destroy(w->stack);
+	session_table_destroy(w->st);
+	if (w->tap) {
+		link_tap_set_pcap(w->tap, NULL);
+		link_tap_close(w->tap);
+	}
+	if (w->pcap) {
+		pcap_flush(w->pcap);
+		pcap_close(w->pcap);
+	}
+	if (w->sigfd >= 0)
+		close(w->sigfd);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	free(w);
+}
+
+/**
+ * worker_stack_stats() - the stack's counters, for the stats server
+ * @w:		the worker
+ *
+ * Return: pointer to counters written by the worker thread (read them with
+ *	   relaxed atomic loads)
+ */
+const struct stack_stats *worker_stack_stats(const struct worker *w)
+{
+	return stack_stats(w->stack);
+}
+
+/**
+ * worker_frame() - link_tap_read_batch() callback: one frame into the stack
+ * @arg:	the worker
+ * @frame:	the frame (may be modified)
+ * @len:	its length
+ */
+static void worker_frame(void *arg, uint8_t *frame, size_t len)
+{
+	struct worker *w = arg;
+
+	stack_input(w->stack, frame, len, w->now);
+}
+
+/**
+ * worker_tap_ready() - read a bounded batch of frames
+ * @w:		the worker
+ */
+static void worker_tap_ready(struct worker *w)
+{
+	int n = link_tap_read_batch(w->tap, WORKER_BATCH, worker_frame, w);
+
+	if (n < 0)
+		log_error_rl("tap read: %s", strerror(-n));
+}
+
+/**
+ * worker_stop() - start the graceful stop, or cut it short on a second signal
+ * @w:		the worker
+ * @signo:	the signal received
+ */
+static void worker_stop(struct worker *w, int signo)
+{
+	if (w->stopping) {
+		log_info("%s again: resetting %zu connections now", strsignal(signo),
+			 session_count(w->st));
+		w->deadline = w->now;
+		return;
+	}
+	w->stopping = true;
+	w->deadline = w->now + (stack_time_us)w->cfg->defaults.drain_timeout_s * 1000000ULL;
+	listener_table_set_draining(w->lt, true);
+	session_set_draining(w->st, true);
+	log_info("%s: stopping; draining %zu connections for up to %us", strsignal(signo),
+		 session_count(w->st), w->cfg->defaults.drain_timeout_s);
+}
+
+/**
+ * worker_signal_ready() - handle pending signals from the signalfd
+ * @w:		the worker
+ */
+static void worker_signal_ready(struct worker *w)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			worker_stop(w, (int)si.ssi_signo);
+			break;
+		case SIGHUP:
+			log_warn("SIGHUP: reload not supported yet; configuration unchanged");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/**
+ * worker_timeout_ms() - how long epoll_wait() may sleep
+ * @w:		the worker
+ *
+ * Return: milliseconds, rounded up so a timer is never run early
+ */
+static int worker_timeout_ms(const struct worker *w)
+{
+	stack_time_us t = stack_next_timer(w->stack);
+	stack_time_us u = session_next_timer(w->st);
+
+	if (u < t)
+		t = u;
+	if (w->stopping && w->deadline < t)
+		t = w->deadline;
+	if (t == STACK_TIME_NEVER)
+		return WORKER_MAX_WAIT_MS;
+	if (t <= w->now)
+		return 0;
+	t = (t - w->now + 999) / 1000;
+	return t > WORKER_MAX_WAIT_MS ? WORKER_MAX_WAIT_MS : (int)t;
+}
+
+/**
+ * worker_dispatch() - handle the events of one epoll_wait()
+ * @w:		the worker
+ * @ev:		events
+ * @n:		how many
+ */
+static void worker_dispatch(struct worker *w, const struct epoll_event *ev, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == WORKER_REF_TAP)
+			worker_tap_ready(w);
+		else if (ev[i].data.u64 == WORKER_REF_SIGNAL)
+			worker_signal_ready(w);
+		else
+			session_io(w->st, ev[i].data.ptr, ev[i].events);
+	}
+}
+
+/**
+ * worker_drain_check() - end of a graceful stop
+ * @w:		the worker
+ *
+ * Return: true when the loop should end
+ */
+static bool worker_drain_check(struct worker *w)
+{
+	if (!w->stopping)
+		return false;
+	if (!session_count(w->st))
+		return true;
+	if (w->now < w->deadline)
+		return false;
+	if (!w->aborted) {
+		log_info("drain period over: resetting %zu connections", session_count(w->st));
+		w->aborted = true;
+		session_abort_all(w->st);
+		session_flush(w->st);
+		return !session_count(w->st);
+	}
+	return w->now >= w->deadline + WORKER_STOP_GRACE_US;
+}
+
+/**
+ * worker_run() - the event loop; returns after a graceful stop
+ * @w:		the worker
+ *
+ * Return: 0 after a graceful stop, -errno if epoll failed
+ */
+int worker_run(struct worker *w)
+{
+	struct epoll_event ev[WORKER_EVENTS];
+
+	for (;;) {
+		int n;
+
+		w->now = now_us();
+		session_set_now(w->st, w->now);
+		n = epoll_wait(w->epfd, ev, WORKER_EVENTS, worker_timeout_ms(w));
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		w->now = now_us();
+		session_set_now(w->st, w->now);
+		worker_dispatch(w, ev, n > 0 ? n : 0);
+		if (stack_next_timer(w->stack) <= w->now)
+			stack_timers(w->stack, w->now);
+		session_timers(w->st);
+		session_flush(w->st);
+		if (w->pcap)
+			pcap_flush(w->pcap);
+		if (worker_drain_check(w))
+			break;
+	}
+	session_flush(w->st);
+	if (w->pcap)
+		pcap_flush(w->pcap);
+	return 0;
+}
