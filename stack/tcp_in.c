@@ -1,0 +1,807 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp_in.c - segment arrival (RFC 9293 §3.10.7), one function per step
+ *
+ * Theory of operation
+ * -------------------
+ * tcp_input() validates the header (length, data offset, checksum), parses
+ * the options and looks the 4-tuple up. With no connection the segment goes
+ * to tcp_in_listen() (RFC 9293 §3.10.7.1 CLOSED / §3.10.7.2 LISTEN: the stack
+ * listens implicitly, ops.syn() decides); otherwise tcp_in_conn() runs the
+ * checks of §3.10.7.4 in RFC order: sequence number, RST (with RFC 5961 §3),
+ * SYN (RFC 5961 §4), ACK, text, FIN; and finally tcp_out_push() sends what
+ * the segment made possible (data, FIN, an ACK).
+ *
+ * States: SYN-RECEIVED (pending or SYN-ACK sent), ESTABLISHED, FIN-WAIT-1,
+ * FIN-WAIT-2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT. Passive open only.
+ *
+ * Choices the RFCs leave open, each covered by a test in tests/scenario/:
+ *
+ *  1. Segment for no connection: RFC 9293 §3.10.7.1 RST: with ACK
+ *     <SEQ=SEG.ACK><CTL=RST>, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+ *     Never an answer to a RST.
+ *  2. SYN with data: the data is not delivered and not acknowledged (the
+ *     SYN-ACK acknowledges the SYN only); the peer retransmits it after the
+ *     handshake. No state is kept for it.
+ *  3. SYN+FIN: dropped silently (counted drop_tcp_bad_header).
+ *  4. URG: the urgent pointer is ignored; urgent data is delivered in-line as
+ *     ordinary data (RFC 6093 recommends not relying on it).
+ *  5. Out-of-order segments: not held yet; dropped (counted out_of_order)
+ *     with an immediate duplicate ACK. tcp_in_data() is the one place a
+ *     reassembly queue slots in. Their ACK field is still processed.
+ *  6. Data beyond the window is trimmed; data the application does not take
+ *     (ops.deliver() returns less) is dropped unacknowledged (counted
+ *     drop_tcp_rcv_full) with an immediate ACK; a FIN behind it waits.
+ *  7. A zero window: a segment with data at RCV.NXT still has its ACK and
+ *     window processed (RFC 9293 §3.10.7.4 allows ACK, URG, RST), the data is
+ *     dropped and an ACK is sent (the answer to a zero-window probe).
+ *  8. RST (RFC 5961 §3.2): exactly RCV.NXT → reset (TCP_EV_RESET, then
+ *     TCP_EV_CLOSED), in the window but not exact → challenge ACK, outside →
+ *     dropped. In TIME-WAIT an exact RST ends TIME-WAIT quietly (RFC 9293
+ *     §3.10.7.4; the application already had TCP_EV_CLOSED).
+ *  9. SYN in a synchronized state (RFC 5961 §4): challenge ACK, in or out of
+ *     the window. In SYN-RECEIVED a retransmission of the original SYN gets
+ *     the SYN-ACK again (or nothing while pending); any other SYN returns the
+ *     connection to LISTEN (RFC 9293 §3.10.7.4 fourth check): it is dropped
+ *     with TCP_EV_RESET, TCP_EV_CLOSED. In TIME-WAIT a SYN above RCV.NXT
+ *     starts a new connection (RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.13).
+ *  10. Challenge ACKs are limited to 10 per second per stack (RFC 5961 §7).
+ *  11. ACK above SND.MAX (data not sent yet): ACK and drop (RFC 9293
+ *      §3.10.7.4 fifth check); below SND.UNA - MAX.SND.WND: ACK and drop
+ *      (RFC 5961 §5.2).
+ *  12. Pending connection (no SYN-ACK yet): a retransmitted SYN is ignored, an
+ *      exact RST (SEQ = IRS + 1) resets it, anything else is dropped.
+ *  13. Peer MSS (RFC 9293 §3.7.1): 536 if absent, clamped to [64, MTU - 40].
+ *  14. Malformed options (length 0 or 1, running past the header): option
+ *      parsing stops there, the segment is processed (tcp_opt.c).
+ *  15. TIME-WAIT lasts 2 s and at most max_conns/4 connections are held in
+ *      it; past that, a connection goes straight to CLOSED (tcp_conn.c).
+ *  16. FIN-WAIT-2 gives up after 60 s without a segment from the peer: RST,
+ *      TCP_EV_TIMEOUT, TCP_EV_CLOSED.
+ *  17. Delayed ACK: every second full-sized segment is acknowledged at once,
+ *      others within 40 ms; out-of-order data, FIN, data not taken and
+ *      window updates at once.
+ *  18. ops.syn() REJECT: RST,ACK; the connection still gets TCP_EV_CLOSED, so
+ *      the contract "valid from ops.syn() until TCP_EV_CLOSED" always holds.
+ */
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "stack/checksum.h"
+#include "stack/tcp_internal.h"
+
+/* What a processing step tells tcp_in_conn() */
+enum tcp_in_verdict {
+	TCP_IN_CONTINUE = 0,	/* go on with the next step */
+	TCP_IN_DONE,		/* stop here, then push (data, FIN, ACK) */
+	TCP_IN_GONE,		/* the connection was closed: touch nothing */
+	TCP_IN_REUSE,		/* TIME-WAIT closed for a new SYN: treat as LISTEN */
+};
+
+/**
+ * tcp_data_una() - sequence number of the application's offset 0
+ * @c:	the connection
+ *
+ * Return: ISS + 1 while the SYN is not acknowledged, else SND.UNA
+ */
+uint32_t tcp_data_una(const struct tcp_conn *c)
+{
+	return c->snd_una == c->iss ? c->iss + 1 : c->snd_una;
+}
+
+/**
+ * tcp_in_rcv_wnd() - RCV.WND as the peer knows it
+ * @c:	the connection
+ *
+ * Return: the right edge we advertised minus RCV.NXT
+ */
+static uint32_t tcp_in_rcv_wnd(const struct tcp_conn *c)
+{
+	return seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+}
+
+/**
+ * tcp_in_init_conn() - set up a TCB from a SYN (RFC 9293 §3.10.7.2)
+ * @c:		the new connection
+ * @seg:	the SYN
+ */
+static void tcp_in_init_conn(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	struct stack *s = c->s;
+	uint32_t ours = s->cfg.mtu - 40u, mss;
+
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;		/* the SYN only, see choice 2 */
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = s->cfg.isn_fixed ? s->cfg.isn_fixed
+				  : isn_generate(s->tcp->isn_key, &c->tuple, s->now);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_wnd = seg->wnd;			/* RFC 7323 §2.2: never scaled in a SYN */
+	c->max_snd_wnd = seg->wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = c->iss;
+	c->rcv_mss = (uint16_t)(ours > 65535 ? 65535 : ours);
+	/* RFC 9293 §3.7.1: 536 without the option; choice 13 */
+	mss = seg->opt.mss_ok ? seg->opt.mss : TCP_MSS_DEFAULT;
+	if (mss > c->rcv_mss)
+		mss = c->rcv_mss;
+	if (mss < TCP_MSS_MIN)
+		mss = TCP_MSS_MIN;
+	c->snd_mss = (uint16_t)mss;
+	c->rto_us = TCP_RTO_INIT_US;		/* RFC 6298 §2.1 */
+	tcp_cc_init(c);
+	tcp_conn_set_state(c, TCP_S_SYN_RECEIVED);
+}
+
+/**
+ * tcp_in_syn() - a SYN for no connection: ask the application (LISTEN)
+ * @s:		the stack
+ * @tu:		its tuple
+ * @seg:	the SYN (no ACK, no RST)
+ */
+static void tcp_in_syn(struct stack *s, const struct tcp_tuple *tu,
+		       const struct tcp_seg *seg)
+{
+	struct tcp_conn *c;
+	enum stack_syn_verdict v;
+
+	if (seg->flags & TCP_FIN) {		/* choice 3 */
+		STAT_DROP(s, drop_tcp_bad_header);
+		return;
+	}
+	c = tcp_conn_alloc(s, tu);
+	if (!c) {
+		STAT_DROP(s, syn_dropped);
+		return;
+	}
+	STAT_INC(s, syn_received);
+	tcp_in_init_conn(c, seg);
+	v = s->cfg.ops->syn(s->cfg.app, c, &c->tuple);
+	switch (v) {
+	case STACK_SYN_ACCEPT:
+		STAT_INC(s, connections_total);
+		tcp_out_synack(c);
+		return;
+	case STACK_SYN_PENDING:
+		STAT_INC(s, connections_total);
+		c->flags |= TCP_CF_PENDING;
+		tcp_timer_set(c, TCP_T_PENDING, s->now + TCP_PENDING_US);
+		return;
+	case STACK_SYN_REJECT:
+	default:
+		STAT_INC(s, syn_rejected);
+		tcp_out_rst_reply(s, tu, seg);	/* RFC 9293 §3.10.7.1; choice 18 */
+		tcp_conn_close(c);
+		return;
+	}
+}
+
+/**
+ * tcp_in_listen() - RFC 9293 §3.10.7.1/§3.10.7.2: segment for no connection
+ * @s:		the stack
+ * @tu:		its tuple
+ * @seg:	the segment
+ */
+static void tcp_in_listen(struct stack *s, const struct tcp_tuple *tu,
+			  const struct tcp_seg *seg)
+{
+	/* RFC 9293 §3.10.7.1: an incoming RST is discarded */
+	if (seg->flags & TCP_RST) {
+		STAT_DROP(s, drop_tcp_no_conn_table);
+		return;
+	}
+	/* RFC 9293 §3.10.7.2 second check: any ACK is bad → <SEQ=SEG.ACK><CTL=RST> */
+	if (seg->flags & TCP_ACK) {
+		tcp_out_rst_reply(s, tu, seg);
+		return;
+	}
+	if (seg->flags & TCP_SYN) {
+		tcp_in_syn(s, tu, seg);
+		return;
+	}
+	/* RFC 9293 §3.10.7.1: no connection → <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+	tcp_out_rst_reply(s, tu, seg);
+}
+
+/**
+ * tcp_in_acceptable() - RFC 9293 §3.10.7.4 first check, the four cases
+ * @c:		the connection
+ * @seg:	the segment
+ *
+ * Return: true if the segment is acceptable
+ */
+static bool tcp_in_acceptable(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t wnd = tcp_in_rcv_wnd(c), nxt = c->rcv_nxt;
+
+	if (seg->len == 0)
+		return wnd == 0 ? seg->seq == nxt : seq_between(seg->seq, nxt, nxt + wnd);
+	if (wnd == 0)
+		return false;
+	return seq_between(seg->seq, nxt, nxt + wnd) ||
+	       seq_between(seg->seq + seg->len - 1, nxt, nxt + wnd);
+}
+
+/**
+ * tcp_in_trim() - keep only the part of an acceptable segment inside the window
+ * @c:		the connection
+ * @seg:	the segment, adjusted in place (seq, data, dlen, len, FIN flag)
+ */
+static void tcp_in_trim(const struct tcp_conn *c, struct tcp_seg *seg)
+{
+	uint32_t wnd = tcp_in_rcv_wnd(c), room;
+
+	if (seq_lt(seg->seq, c->rcv_nxt)) {
+		uint32_t skip = c->rcv_nxt - seg->seq;
+
+		if (skip > seg->dlen)
+			skip = seg->dlen;
+		seg->data += skip;
+		seg->dlen -= skip;
+		seg->seq += skip;
+		seg->len -= skip;
+	}
+	room = seq_gt(c->rcv_nxt + wnd, seg->seq) ? c->rcv_nxt + wnd - seg->seq : 0;
+	if (seg->dlen > room) {
+		seg->dlen = room;
+		seg->flags &= (uint8_t)~TCP_FIN;	/* the FIN is beyond the window */
+	}
+	seg->len = seg->dlen + !!(seg->flags & TCP_FIN);
+}
+
+/**
+ * tcp_in_zero_window_probe() - choice 7: data into a zero window at RCV.NXT
+ * @c:		the connection
+ * @seg:	the segment; its data and FIN are dropped
+ *
+ * Return: true if it was such a segment (now treated as zero-length)
+ */
+static bool tcp_in_zero_window_probe(struct tcp_conn *c, struct tcp_seg *seg)
+{
+	if (tcp_in_rcv_wnd(c) != 0 || seg->len == 0 || seg->seq != c->rcv_nxt ||
+	    (seg->flags & (TCP_SYN | TCP_RST)))
+		return false;
+	seg->dlen = 0;
+	seg->len = 0;
+	seg->flags &= (uint8_t)~TCP_FIN;
+	c->flags |= TCP_CF_ACK_NOW;
+	return true;
+}
+
+/**
+ * tcp_in_check_seq() - RFC 9293 §3.10.7.4 first check
+ * @c:		the connection
+ * @seg:	the segment, trimmed if acceptable
+ *
+ * Return: TCP_IN_CONTINUE if acceptable, else TCP_IN_DONE (an ACK is due)
+ */
+static enum tcp_in_verdict tcp_in_check_seq(struct tcp_conn *c, struct tcp_seg *seg)
+{
+	if (tcp_in_zero_window_probe(c, seg))
+		return TCP_IN_CONTINUE;
+	if (tcp_in_acceptable(c, seg)) {
+		tcp_in_trim(c, seg);
+		return TCP_IN_CONTINUE;
+	}
+	STAT_DROP(c->s, drop_tcp_unacceptable);
+	if (seg->flags & TCP_RST)
+		return TCP_IN_DONE;		/* RFC 9293: never answer a bad RST */
+	if (seg->flags & TCP_SYN) {
+		tcp_out_challenge_ack(c);	/* RFC 5961 §4.2: any SYN */
+		return TCP_IN_DONE;
+	}
+	c->flags |= TCP_CF_ACK_NOW;		/* RFC 9293 §3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+	return TCP_IN_DONE;
+}
+
+/**
+ * tcp_in_rst() - RFC 9293 §3.10.7.4 second check with RFC 5961 §3.2
+ * @c:		the connection
+ * @seg:	an acceptable segment with RST
+ *
+ * Return: TCP_IN_GONE if reset, TCP_IN_DONE otherwise
+ */
+static enum tcp_in_verdict tcp_in_rst(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (seg->seq != c->rcv_nxt) {
+		tcp_out_challenge_ack(c);	/* RFC 5961 §3.2: in window, not exact */
+		return TCP_IN_DONE;
+	}
+	STAT_INC(c->s, resets_received);
+	switch (c->state) {
+	case TCP_S_TIME_WAIT:
+		break;				/* choice 8: quietly */
+	case TCP_S_SYN_RECEIVED:		/* passive open: back to LISTEN */
+	case TCP_S_ESTABLISHED:
+	case TCP_S_FIN_WAIT_1:
+	case TCP_S_FIN_WAIT_2:
+	case TCP_S_CLOSE_WAIT:
+	case TCP_S_CLOSING:
+	case TCP_S_LAST_ACK:
+	default:
+		tcp_conn_event(c, TCP_EV_RESET);
+		break;
+	}
+	tcp_conn_close(c);
+	return TCP_IN_GONE;
+}
+
+/**
+ * tcp_in_syn_sync() - RFC 9293 §3.10.7.4 fourth check: SYN in a synchronized state
+ * @c:		the connection
+ *
+ * Return: TCP_IN_GONE (SYN-RECEIVED) or TCP_IN_DONE
+ */
+static enum tcp_in_verdict tcp_in_syn_sync(struct tcp_conn *c)
+{
+	if (c->state == TCP_S_SYN_RECEIVED) {
+		/* RFC 9293 §3.10.7.4 fourth check: passive open returns to LISTEN */
+		tcp_conn_event(c, TCP_EV_RESET);
+		tcp_conn_close(c);
+		return TCP_IN_GONE;
+	}
+	tcp_out_challenge_ack(c);		/* RFC 5961 §4.2 */
+	return TCP_IN_DONE;
+}
+
+/**
+ * tcp_in_establish() - SYN-RECEIVED: our SYN is acknowledged (RFC 9293 §3.10.7.4 fifth)
+ * @c:		the connection
+ * @seg:	the segment
+ *
+ * Return: TCP_IN_CONTINUE if established, TCP_IN_GONE after an RST answer
+ */
+static enum tcp_in_verdict tcp_in_establish(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (!(seq_lt(c->snd_una, seg->ack) && seq_leq(seg->ack, c->snd_max))) {
+		/* RFC 9293 §3.10.7.4: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST> */
+		struct tcp_seg rst = *seg;
+
+		rst.flags = TCP_ACK;
+		tcp_out_rst_reply(c->s, &c->tuple, &rst);
+		return TCP_IN_DONE;
+	}
+	tcp_conn_set_state(c, TCP_S_ESTABLISHED);
+	c->snd_wnd = seg->wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (seg->wnd > c->max_snd_wnd)
+		c->max_snd_wnd = seg->wnd;
+	tcp_conn_event(c, TCP_EV_ESTABLISHED);
+	return (c->flags & TCP_CF_DEAD) ? TCP_IN_GONE : TCP_IN_CONTINUE;
+}
+
+/**
+ * tcp_in_acked() - SND.UNA advances to @ack: RTT, application, cc, timers
+ * @c:		the connection
+ * @ack:	SEG.ACK, with SND.UNA < SEG.ACK =< SND.MAX
+ */
+static void tcp_in_acked(struct tcp_conn *c, uint32_t ack)
+{
+	uint32_t acked = ack - c->snd_una, data = acked;
+	bool partial;
+
+	if (c->snd_una == c->iss)
+		data--;				/* our SYN */
+	if ((c->flags & TCP_CF_FIN_SENT) && seq_leq(c->snd_una, c->fin_seq) &&
+	    seq_gt(ack, c->fin_seq))
+		data--;				/* our FIN */
+	c->snd_una = ack;
+	if (seq_lt(c->snd_nxt, ack))
+		c->snd_nxt = ack;
+	/* RFC 6298 §3 with Karn: only a segment sent once is timed */
+	if ((c->flags & TCP_CF_RTT_TIMING) && seq_gt(ack, c->rtt_seq)) {
+		c->flags &= ~TCP_CF_RTT_TIMING;
+		tcp_rtt_sample(c, (uint32_t)(c->s->now - c->rtt_start));
+	}
+	c->backoff = 0;
+	if (data) {
+		if (data > c->app_len)
+			data = c->app_len;
+		c->app_len -= data;
+		c->bytes_out += data;
+		c->s->cfg.ops->acked(c->s->cfg.app, c, c->ctx, data);
+	}
+	partial = tcp_cc_on_ack(c, acked);
+	/* RFC 6298 §5.2/5.3 */
+	if (c->snd_una == c->snd_max)
+		tcp_timer_stop(c, TCP_T_RTO);
+	else
+		tcp_timer_rto_restart(c);
+	if (partial)
+		tcp_out_fast_retransmit(c);
+}
+
+/**
+ * tcp_in_snd_wnd() - RFC 9293 §3.10.7.4 fifth check: window update
+ * @c:		the connection
+ * @seg:	the segment
+ */
+static void tcp_in_snd_wnd(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (!(seq_lt(c->snd_wl1, seg->seq) ||
+	      (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, seg->ack))))
+		return;
+	c->snd_wnd = seg->wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (seg->wnd > c->max_snd_wnd)
+		c->max_snd_wnd = seg->wnd;
+	if (c->snd_wnd) {
+		tcp_timer_stop(c, TCP_T_PERSIST);
+		c->persist_backoff = 0;
+	}
+}
+
+/**
+ * tcp_in_is_dupack() - RFC 5681 §2 duplicate ACK definition
+ * @c:		the connection
+ * @seg:	the segment
+ *
+ * Return: true if it is a duplicate ACK
+ */
+static bool tcp_in_is_dupack(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	return seg->ack == c->snd_una && c->snd_una != c->snd_max &&
+	       seg->len == 0 && seg->wnd == c->snd_wnd;
+}
+
+/**
+ * tcp_in_fin_acked() - is our FIN acknowledged?
+ * @c:	the connection
+ *
+ * Return: true if sent and SND.UNA passed it
+ */
+static bool tcp_in_fin_acked(const struct tcp_conn *c)
+{
+	return (c->flags & TCP_CF_FIN_SENT) && seq_gt(c->snd_una, c->fin_seq);
+}
+
+/**
+ * tcp_in_ack_state() - RFC 9293 §3.10.7.4 fifth check, per-state part
+ * @c:	the connection
+ *
+ * Return: TCP_IN_GONE if LAST-ACK completed, else TCP_IN_CONTINUE
+ */
+static enum tcp_in_verdict tcp_in_ack_state(struct tcp_conn *c)
+{
+	switch (c->state) {
+	case TCP_S_FIN_WAIT_1:
+		/* our FIN acknowledged → FIN-WAIT-2 */
+		if (tcp_in_fin_acked(c)) {
+			tcp_conn_set_state(c, TCP_S_FIN_WAIT_2);
+			tcp_timer_set(c, TCP_T_FIN_WAIT_2, c->s->now + TCP_FIN_WAIT_2_US);
+		}
+		return TCP_IN_CONTINUE;
+	case TCP_S_CLOSING:
+		if (tcp_in_fin_acked(c)) {
+			tcp_conn_time_wait(c);
+			return (c->flags & TCP_CF_DEAD) ? TCP_IN_GONE : TCP_IN_DONE;
+		}
+		return TCP_IN_CONTINUE;
+	case TCP_S_LAST_ACK:
+		if (tcp_in_fin_acked(c)) {
+			tcp_conn_close(c);
+			return TCP_IN_GONE;
+		}
+		return TCP_IN_CONTINUE;
+	case TCP_S_FIN_WAIT_2:
+		/* choice 16: the idle limit restarts with every acceptable segment */
+		tcp_timer_set(c, TCP_T_FIN_WAIT_2, c->s->now + TCP_FIN_WAIT_2_US);
+		return TCP_IN_CONTINUE;
+	default:
+		return TCP_IN_CONTINUE;
+	}
+}
+
+/**
+ * tcp_in_ack() - RFC 9293 §3.10.7.4 fifth check: the ACK field
+ * @c:		the connection
+ * @seg:	the segment (ACK set)
+ *
+ * Return: TCP_IN_CONTINUE, TCP_IN_DONE (drop the rest) or TCP_IN_GONE
+ */
+static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	enum tcp_in_verdict v;
+
+	if (c->state == TCP_S_SYN_RECEIVED) {
+		v = tcp_in_establish(c, seg);
+		if (v != TCP_IN_CONTINUE)
+			return v;
+	}
+	if (seq_gt(seg->ack, c->snd_max)) {
+		/* RFC 9293 §3.10.7.4: ACK of something not yet sent → ACK, drop */
+		c->flags |= TCP_CF_ACK_NOW;
+		STAT_DROP(c->s, drop_tcp_unacceptable);
+		return TCP_IN_DONE;
+	}
+	if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd)) {
+		/* RFC 5961 §5.2: too old → ACK, drop */
+		c->flags |= TCP_CF_ACK_NOW;
+		STAT_DROP(c->s, drop_tcp_unacceptable);
+		return TCP_IN_DONE;
+	}
+	c->probes = 0;				/* the peer answers: keep probing */
+	if (seq_gt(seg->ack, c->snd_una))
+		tcp_in_acked(c, seg->ack);
+	else if (tcp_in_is_dupack(c, seg) && tcp_cc_on_dupack(c))
+		tcp_out_fast_retransmit(c);	/* RFC 5681 §3.2 */
+	if (c->flags & TCP_CF_DEAD)
+		return TCP_IN_GONE;
+	tcp_in_snd_wnd(c, seg);
+	return tcp_in_ack_state(c);
+}
+
+/**
+ * tcp_in_delack() - choice 17: ACK now or within 40 ms
+ * @c:		the connection
+ * @dlen:	payload just taken
+ */
+static void tcp_in_delack(struct tcp_conn *c, uint32_t dlen)
+{
+	uint32_t full = c->rcv_mss < c->snd_mss ? c->rcv_mss : c->snd_mss;
+
+	if (dlen >= full && ++c->delack_full >= 2) {
+		c->flags |= TCP_CF_ACK_NOW;	/* RFC 9293 §3.8.6.3: every 2nd full segment */
+		return;
+	}
+	if (c->timer[TCP_T_DELACK] == STACK_TIME_NEVER)
+		tcp_timer_set(c, TCP_T_DELACK, c->s->now + TCP_DELACK_US);
+}
+
+/**
+ * tcp_in_data() - RFC 9293 §3.10.7.4 seventh check: segment text
+ * @c:		the connection (ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2)
+ * @seg:	the trimmed segment
+ *
+ * Return: true if everything up to the FIN position was taken (FIN may follow)
+ */
+static bool tcp_in_data(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	struct stack *s = c->s;
+	size_t n;
+
+	if (seg->seq != c->rcv_nxt) {
+		/* choice 5: not held yet (a reassembly queue goes here) */
+		STAT_DROP(s, out_of_order);
+		c->flags |= TCP_CF_ACK_NOW;
+		return false;
+	}
+	if (!seg->dlen)
+		return true;
+	n = s->cfg.ops->deliver(s->cfg.app, c, c->ctx, seg->data, seg->dlen);
+	if (n > seg->dlen)
+		n = seg->dlen;
+	c->rcv_nxt += (uint32_t)n;
+	c->bytes_in += n;
+	if (n < seg->dlen) {
+		STAT_DROP(s, drop_tcp_rcv_full);	/* choice 6 */
+		c->flags |= TCP_CF_ACK_NOW;
+		return false;
+	}
+	tcp_in_delack(c, seg->dlen);
+	return true;
+}
+
+/**
+ * tcp_in_fin() - RFC 9293 §3.10.7.4 eighth check: the peer's FIN
+ * @c:	the connection; RCV.NXT is at the FIN
+ */
+static void tcp_in_fin(struct tcp_conn *c)
+{
+	c->rcv_nxt++;
+	tcp_out_ack(c);				/* choice 17: FIN is ACKed at once */
+	switch (c->state) {
+	case TCP_S_ESTABLISHED:
+		tcp_conn_set_state(c, TCP_S_CLOSE_WAIT);
+		tcp_conn_event(c, TCP_EV_PEER_FIN);
+		return;
+	case TCP_S_FIN_WAIT_1:
+		/* our FIN not acknowledged yet (else we'd be in FIN-WAIT-2) */
+		tcp_conn_set_state(c, TCP_S_CLOSING);
+		tcp_conn_event(c, TCP_EV_PEER_FIN);
+		return;
+	case TCP_S_FIN_WAIT_2:
+		tcp_conn_event(c, TCP_EV_PEER_FIN);
+		tcp_conn_time_wait(c);
+		return;
+	default:
+		return;
+	}
+}
+
+/**
+ * tcp_in_text() - seventh and eighth checks, for the states that take data
+ * @c:		the connection
+ * @seg:	the trimmed segment
+ */
+static void tcp_in_text(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	switch (c->state) {
+	case TCP_S_ESTABLISHED:
+	case TCP_S_FIN_WAIT_1:
+	case TCP_S_FIN_WAIT_2:
+		if (tcp_in_data(c, seg) && (seg->flags & TCP_FIN) && !(c->flags & TCP_CF_DEAD))
+			tcp_in_fin(c);
+		return;
+	case TCP_S_TIME_WAIT:
+		/* RFC 9293 §3.10.7.4 eighth: a FIN again → ACK, restart 2 MSL */
+		if (seg->flags & TCP_FIN) {
+			c->flags |= TCP_CF_ACK_NOW;
+			tcp_timer_set(c, TCP_T_TIME_WAIT, c->s->now + TCP_TIME_WAIT_US);
+		}
+		return;
+	default:
+		return;			/* CLOSE-WAIT, CLOSING, LAST-ACK: text ignored */
+	}
+}
+
+/**
+ * tcp_in_pending() - choice 12: a segment while the SYN-ACK is held back
+ * @c:		the connection, SYN-RECEIVED and pending
+ * @seg:	the segment
+ */
+static void tcp_in_pending(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if ((seg->flags & TCP_RST) && seg->seq == c->rcv_nxt) {
+		STAT_INC(c->s, resets_received);
+		tcp_conn_event(c, TCP_EV_RESET);
+		tcp_conn_close(c);
+		return;
+	}
+	if ((seg->flags & TCP_SYN) && seg->seq == c->irs)
+		return;			/* retransmitted SYN: still deciding */
+	STAT_DROP(c->s, drop_tcp_unacceptable);
+}
+
+/**
+ * tcp_in_pre() - state-specific handling before the RFC 9293 §3.10.7.4 checks
+ * @c:		the connection
+ * @seg:	the segment
+ *
+ * Return: TCP_IN_CONTINUE, TCP_IN_DONE (handled), TCP_IN_GONE (the
+ * connection was dropped) or TCP_IN_REUSE (TIME-WAIT dropped for a new SYN)
+ */
+static enum tcp_in_verdict tcp_in_pre(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	bool bare_syn = (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+
+	switch (c->state) {
+	case TCP_S_SYN_RECEIVED:
+		if (c->flags & TCP_CF_PENDING) {
+			tcp_in_pending(c, seg);
+			return (c->flags & TCP_CF_DEAD) ? TCP_IN_GONE : TCP_IN_DONE;
+		}
+		if (bare_syn && seg->seq == c->irs) {
+			tcp_out_synack(c);	/* the SYN-ACK was lost: again */
+			return TCP_IN_DONE;
+		}
+		return TCP_IN_CONTINUE;
+	case TCP_S_TIME_WAIT:
+		if (bare_syn && seq_gt(seg->seq, c->rcv_nxt)) {
+			tcp_conn_close(c);	/* choice 9: a new incarnation */
+			return TCP_IN_REUSE;
+		}
+		return TCP_IN_CONTINUE;
+	default:
+		return TCP_IN_CONTINUE;
+	}
+}
+
+/**
+ * tcp_in_steps() - RFC 9293 §3.10.7.4 checks one to eight
+ * @c:		the connection
+ * @seg:	the segment
+ *
+ * Return: TCP_IN_GONE if the connection was closed, else TCP_IN_DONE
+ */
+static enum tcp_in_verdict tcp_in_steps(struct tcp_conn *c, struct tcp_seg *seg)
+{
+	enum tcp_in_verdict v = tcp_in_check_seq(c, seg);	/* first */
+
+	if (v != TCP_IN_CONTINUE)
+		return v;
+	if (seg->flags & TCP_RST)				/* second */
+		return tcp_in_rst(c, seg);
+	if (seg->flags & TCP_SYN)				/* fourth */
+		return tcp_in_syn_sync(c);
+	if (!(seg->flags & TCP_ACK))				/* fifth */
+		return TCP_IN_DONE;
+	v = tcp_in_ack(c, seg);
+	if (v != TCP_IN_CONTINUE)
+		return v;
+	/* sixth: URG ignored, choice 4 */
+	tcp_in_text(c, seg);					/* seventh, eighth */
+	return (c->flags & TCP_CF_DEAD) ? TCP_IN_GONE : TCP_IN_DONE;
+}
+
+/**
+ * tcp_in_conn() - a segment for an existing connection
+ * @c:		the connection
+ * @seg:	the segment
+ *
+ * Return: true if the connection was a TIME-WAIT one replaced by this SYN
+ */
+static bool tcp_in_conn(struct tcp_conn *c, struct tcp_seg *seg)
+{
+	enum tcp_in_verdict v = tcp_in_pre(c, seg);
+
+	if (v == TCP_IN_REUSE)
+		return true;
+	if (v == TCP_IN_CONTINUE)
+		v = tcp_in_steps(c, seg);
+	if (v != TCP_IN_GONE && !(c->flags & TCP_CF_DEAD))
+		tcp_out_push(c);
+	return false;
+}
+
+/**
+ * tcp_in_parse() - validate a received segment and fill @seg
+ * @s:		the stack
+ * @ip:		the IPv4 packet it came in
+ * @pkt:	TCP header and payload
+ * @len:	their length
+ * @seg:	filled
+ *
+ * Return: true if valid (else counted and to be dropped)
+ */
+static bool tcp_in_parse(struct stack *s, const struct ip4_rx *ip,
+			 const uint8_t *pkt, size_t len, struct tcp_seg *seg)
+{
+	const struct tcp_hdr *th = (const struct tcp_hdr *)pkt;
+	size_t hl;
+
+	if (len < TCP_HDR_LEN || len > 65535) {
+		STAT_DROP(s, drop_tcp_bad_header);
+		return false;
+	}
+	hl = (size_t)(th->doff_res >> 4) * 4;
+	if (hl < TCP_HDR_LEN || hl > len) {
+		STAT_DROP(s, drop_tcp_bad_header);
+		return false;
+	}
+	/* RFC 9293 §3.1: verify the checksum over the pseudo-header */
+	if (csum_fold(csum_partial(pkt, len, csum_pseudo_ip4(ip->src, ip->dst,
+				IPPROTO_TCP_, (uint16_t)len))) != 0) {
+		STAT_DROP(s, bad_checksum);
+		return false;
+	}
+	seg->th = th;
+	seg->seq = ntohl(th->seq);
+	seg->ack = ntohl(th->ack);
+	seg->wnd = ntohs(th->win);
+	seg->flags = th->flags;
+	seg->data = pkt + hl;
+	seg->dlen = (uint32_t)(len - hl);
+	seg->len = seg->dlen + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
+	tcp_opt_parse(pkt + TCP_HDR_LEN, hl - TCP_HDR_LEN, &seg->opt);
+	return true;
+}
+
+/**
+ * tcp_input() - process one received TCP segment
+ * @s:		the stack
+ * @ip:		the IPv4 packet it came in
+ * @pkt:	TCP header and payload
+ * @len:	their length
+ */
+void tcp_input(struct stack *s, const struct ip4_rx *ip, uint8_t *pkt, size_t len)
+{
+	struct tcp_tuple tu;
+	struct tcp_seg seg;
+	struct tcp_conn *c;
+
+	STAT_INC(s, segs_in);
+	if (!tcp_in_parse(s, ip, pkt, len, &seg))
+		return;
+	tu.client_addr = ip->src;
+	tu.vip_addr = ip->dst;
+	tu.client_port = ntohs(seg.th->sport);
+	tu.vip_port = ntohs(seg.th->dport);
+	tcp_table_enter(s);
+	c = tcp_conn_lookup(s, &tu);
+	if (!c || tcp_in_conn(c, &seg))
+		tcp_in_listen(s, &tu, &seg);
+	tcp_table_leave(s);
+}

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp_internal.h - what the TCP files (tcp_in.c, tcp_out.c, tcp_timer.c,
+ * tcp_conn.c, tcp_opt.c, tcp_cc.c, isn.c) share with each other
+ *
+ * struct tcp_conn is the Transmission Control Block of RFC 9293 §3.3.1. It
+ * never holds payload (stack.h): the send side is described by sequence
+ * numbers plus app_len, the number of bytes the application announced with
+ * tcp_send_avail(), counted from the oldest unacknowledged data byte.
+ *
+ * Fields for what comes next (window scaling, timestamps, SACK, an
+ * out-of-order queue, CUBIC, SYN cookies) have their place reserved in
+ * struct tcp_opts, struct tcp_cc and struct tcp_conn so those features slot
+ * in without reshaping the rest.
+ */
+#ifndef TCPGATE_TCP_INTERNAL_H
+#define TCPGATE_TCP_INTERNAL_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stack/seq.h"
+#include "stack/stack_internal.h"
+#include "stack/wire.h"
+
+/* --- limits and constants (all documented in tcp_in.c / tcp_timer.c) --- */
+
+#define TCP_MSS_DEFAULT		536		/* RFC 9293 §3.7.1: no MSS option */
+#define TCP_MSS_MIN		64		/* floor for a peer's silly MSS option */
+#define TCP_WIN_MAX		65535u		/* no window scaling negotiated yet */
+#define TCP_INIT_CWND_SEGS	10		/* RFC 6928 */
+#define TCP_RTO_INIT_US		1000000u	/* RFC 6298 §2.1: 1 s */
+#define TCP_RTO_MIN_US		200000u		/* below RFC 6298's 1 s, like Linux */
+#define TCP_RTO_MAX_US		60000000u	/* RFC 6298 §2.5: at least 60 s */
+#define TCP_RTO_RETRIES		8		/* data/FIN retransmissions before abort */
+#define TCP_SYNACK_RETRIES	5		/* SYN-ACK retransmissions before abort */
+#define TCP_PERSIST_RETRIES	10		/* unanswered zero-window probes */
+#define TCP_DELACK_US		40000u		/* delayed ACK */
+#define TCP_TIME_WAIT_US	2000000u	/* short, bounded TIME-WAIT */
+#define TCP_FIN_WAIT_2_US	60000000u	/* idle FIN-WAIT-2 before giving up */
+#define TCP_PENDING_US		75000000u	/* SYN-RECEIVED waiting for tcp_accept() */
+#define TCP_CHALLENGE_ACK_LIMIT	10		/* RFC 5961 §7: per second per stack */
+
+/* RFC 9293 §3.3.2 states (LISTEN is implicit: ops.syn() for a SYN to nobody) */
+enum tcp_state {
+	TCP_S_CLOSED = 0,
+	TCP_S_LISTEN,
+	TCP_S_SYN_RECEIVED,
+	TCP_S_ESTABLISHED,
+	TCP_S_FIN_WAIT_1,
+	TCP_S_FIN_WAIT_2,
+	TCP_S_CLOSE_WAIT,
+	TCP_S_CLOSING,
+	TCP_S_LAST_ACK,
+	TCP_S_TIME_WAIT,
+	TCP_S__COUNT
+};
+extern const char *const tcp_state_names[TCP_S__COUNT];
+
+/* Per-connection deadlines, each STACK_TIME_NEVER when not armed */
+enum tcp_timer_kind {
+	TCP_T_RTO = 0,		/* retransmission (SYN-ACK, data, FIN) */
+	TCP_T_DELACK,		/* delayed ACK */
+	TCP_T_PERSIST,		/* zero-window probe */
+	TCP_T_TIME_WAIT,	/* TIME-WAIT expiry */
+	TCP_T_FIN_WAIT_2,	/* FIN-WAIT-2 idle limit */
+	TCP_T_PENDING,		/* SYN-RECEIVED waiting for tcp_accept() */
+	TCP_T__COUNT
+};
+extern const char *const tcp_timer_names[TCP_T__COUNT];
+
+/* struct tcp_conn.flags */
+#define TCP_CF_PENDING		0x0001	/* ops.syn() said PENDING, no SYN-ACK yet */
+#define TCP_CF_FIN_QUEUED	0x0002	/* tcp_shutdown(): FIN after app_len bytes */
+#define TCP_CF_FIN_SENT		0x0004	/* fin_seq is valid */
+#define TCP_CF_ACK_NOW		0x0008	/* send an ACK before returning */
+#define TCP_CF_RTT_TIMING	0x0010	/* rtt_seq/rtt_start time one segment */
+#define TCP_CF_DEAD		0x0020	/* CLOSED: on the reap list */
+#define TCP_CF_APP_GONE		0x0040	/* TCP_EV_CLOSED was sent */
+#define TCP_CF_IN_RECOVERY	0x0080	/* NewReno fast recovery */
+#define TCP_CF_HAVE_RTT		0x0100	/* srtt_us/rttvar_us hold a sample */
+
+/**
+ * struct tcp_opts - options of one received segment (tcp_opt.c)
+ * @mss_ok, @mss:	MSS option (RFC 9293 §3.2)
+ * @ws_ok, @ws:		window scale (RFC 7323 §2), parsed for later
+ * @sack_perm:		SACK-permitted (RFC 2018), parsed for later
+ * @ts_ok, @tsval, @tsecr: timestamps (RFC 7323 §3), parsed for later
+ * @malformed:		parsing stopped at a bad option (kept what came before)
+ */
+struct tcp_opts {
+	bool mss_ok, ws_ok, sack_perm, ts_ok, malformed;
+	uint16_t mss;
+	uint8_t ws;
+	uint32_t tsval, tsecr;
+};
+
+/**
+ * struct tcp_cc - congestion control state (tcp_cc.c)
+ * @cwnd:	congestion window, bytes
+ * @ssthresh:	slow start threshold, bytes
+ * @dupacks:	consecutive duplicate ACKs
+ * @recover:	RFC 6582 recovery point
+ * @acked_acc:	bytes acked in congestion avoidance not yet turned into cwnd
+ */
+struct tcp_cc {
+	uint32_t cwnd, ssthresh;
+	uint32_t dupacks;
+	uint32_t recover;
+	uint32_t acked_acc;
+};
+
+/**
+ * struct tcp_conn - one connection (RFC 9293 §3.3.1 TCB)
+ * @s:			the owning stack
+ * @tuple:		4-tuple, host order
+ * @ctx:		application context
+ * @state:		enum tcp_state
+ * @flags:		TCP_CF_*
+ * @hnext:		hash chain
+ * @lnext:		free list / reap list
+ * @iss, @snd_una, @snd_nxt, @snd_wnd, @snd_wl1, @snd_wl2: RFC 9293 §3.3.1
+ * @snd_max:		highest sequence number sent + 1 (snd_nxt may go back on RTO)
+ * @max_snd_wnd:	largest window the peer offered (RFC 5961 §5.2, sender SWS)
+ * @fin_seq:		sequence number of our FIN once sent (TCP_CF_FIN_SENT)
+ * @app_len:		bytes the application holds, from the oldest unacked data byte
+ * @snd_mss:		our segment size: min(peer's MSS, ours)
+ * @irs, @rcv_nxt:	RFC 9293 §3.3.1
+ * @rcv_adv:		right edge of the window last advertised (never moves left)
+ * @rcv_mss:		our MSS (mtu - 40), announced in the SYN-ACK
+ * @rcv_buf_max:	largest ops.rcv_space() seen: RCV.BUFF for receiver SWS
+ * @delack_full:	full-sized segments received and not yet ACKed
+ * @srtt_us, @rttvar_us, @rto_us: RFC 6298 (valid with TCP_CF_HAVE_RTT)
+ * @rtt_seq, @rtt_start: the one segment being timed (TCP_CF_RTT_TIMING)
+ * @backoff:		RTO expirations in a row (exponential backoff, bound)
+ * @probes:		zero-window probes sent without an answer
+ * @persist_backoff:	exponent of the persist interval
+ * @cc:			congestion control
+ * @snd_wscale, @rcv_wscale: window scaling shifts, -1 = off (RFC 7323, later)
+ * @sack_ok:		SACK negotiated (RFC 2018, later)
+ * @timer:		deadline of each enum tcp_timer_kind
+ * @heap_key:		deadline the connection is filed under in the timer heap
+ * @heap_idx:		position in the heap, UINT32_MAX if not in it
+ * @bytes_in, @bytes_out, @retransmits, @created: statistics
+ */
+struct tcp_conn {
+	struct stack *s;
+	struct tcp_tuple tuple;
+	void *ctx;
+	enum tcp_state state;
+	uint32_t flags;
+	struct tcp_conn *hnext;
+	struct tcp_conn *lnext;
+
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t max_snd_wnd, fin_seq, app_len;
+	uint16_t snd_mss;
+
+	uint32_t irs, rcv_nxt, rcv_adv;
+	uint16_t rcv_mss;
+	uint32_t rcv_buf_max;
+	uint8_t delack_full;
+
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint32_t rtt_seq;
+	stack_time_us rtt_start;
+	uint8_t backoff, probes, persist_backoff;
+
+	struct tcp_cc cc;
+	int8_t snd_wscale, rcv_wscale;
+	bool sack_ok;
+
+	stack_time_us timer[TCP_T__COUNT];
+	stack_time_us heap_key;
+	uint32_t heap_idx;
+
+	uint64_t bytes_in, bytes_out;
+	uint32_t retransmits;
+	stack_time_us created;
+};
+
+/**
+ * struct tcp_table - the connection table and its timers (tcp_conn.c)
+ * @pool:		max_conns entries, allocated at start
+ * @free:		free list
+ * @reap:		connections closed during this entry point, freed at its end
+ * @buckets:		hash of the 4-tuple, @nbuckets (power of two)
+ * @heap:		min-heap of connections by heap_key (tcp_timer.c), @heap_len used
+ * @tw_count, @tw_max:	connections in TIME-WAIT and the cap
+ * @chack_start, @chack_count: RFC 5961 challenge ACK rate limit window
+ * @isn_key:		RFC 6528 secret
+ * @depth:		entry point nesting (reap only at the outermost)
+ */
+struct tcp_table {
+	struct tcp_conn *pool;
+	uint32_t max_conns;
+	struct tcp_conn *free;
+	struct tcp_conn *reap;
+	struct tcp_conn **buckets;
+	uint32_t nbuckets;
+	struct tcp_conn **heap;
+	uint32_t heap_len;
+	uint32_t tw_count, tw_max;
+	stack_time_us chack_start;
+	uint32_t chack_count;
+	uint8_t isn_key[16];
+	unsigned depth;
+};
+
+/**
+ * struct tcp_seg - a received segment being processed (tcp_in.c)
+ * @th:		the header in the frame
+ * @seq, @ack:	host order
+ * @len:	SEG.LEN: payload + SYN + FIN
+ * @wnd:	window, host order, unscaled
+ * @flags:	TCP_* flags
+ * @data:	payload (may be trimmed in place), @dlen bytes
+ * @opt:	parsed options
+ */
+struct tcp_seg {
+	const struct tcp_hdr *th;
+	uint32_t seq, ack, len;
+	uint16_t wnd;
+	uint8_t flags;
+	const uint8_t *data;
+	uint32_t dlen;
+	struct tcp_opts opt;
+};
+
+/* tcp_conn.c */
+struct tcp_conn *tcp_conn_lookup(struct stack *s, const struct tcp_tuple *t);
+struct tcp_conn *tcp_conn_alloc(struct stack *s, const struct tcp_tuple *t);
+void tcp_conn_close(struct tcp_conn *c);
+void tcp_conn_timeout(struct tcp_conn *c);
+void tcp_conn_event(struct tcp_conn *c, enum tcp_event ev);
+void tcp_conn_set_state(struct tcp_conn *c, enum tcp_state st);
+void tcp_conn_time_wait(struct tcp_conn *c);
+void tcp_table_enter(struct stack *s);
+void tcp_table_leave(struct stack *s);
+bool tcp_challenge_ack_allowed(struct stack *s);
+
+/* tcp_timer.c */
+void tcp_timer_set(struct tcp_conn *c, enum tcp_timer_kind k, stack_time_us when);
+void tcp_timer_stop(struct tcp_conn *c, enum tcp_timer_kind k);
+void tcp_timer_stop_all(struct tcp_conn *c);
+void tcp_timer_rto_restart(struct tcp_conn *c);
+void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us);
+
+/* tcp_out.c */
+uint32_t tcp_out_rcv_window(struct tcp_conn *c);
+bool tcp_out_window_opens(struct tcp_conn *c);
+int tcp_out_synack(struct tcp_conn *c);
+int tcp_out_ack(struct tcp_conn *c);
+void tcp_out_push(struct tcp_conn *c);
+int tcp_out_probe(struct tcp_conn *c);
+int tcp_out_rst_conn(struct tcp_conn *c);
+void tcp_out_rst_reply(struct stack *s, const struct tcp_tuple *tu,
+		       const struct tcp_seg *seg);
+void tcp_out_fast_retransmit(struct tcp_conn *c);
+void tcp_out_retransmit(struct tcp_conn *c);
+void tcp_out_challenge_ack(struct tcp_conn *c);
+
+/* tcp_opt.c */
+void tcp_opt_parse(const uint8_t *p, size_t len, struct tcp_opts *o);
+size_t tcp_opt_write_synack(uint8_t *p, const struct tcp_conn *c);
+
+/* tcp_cc.c */
+void tcp_cc_init(struct tcp_conn *c);
+bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
+void tcp_cc_on_rto(struct tcp_conn *c);
+bool tcp_cc_on_dupack(struct tcp_conn *c);
+uint32_t tcp_cc_flight(const struct tcp_conn *c);
+
+/* isn.c */
+uint32_t isn_generate(const uint8_t key[16], const struct tcp_tuple *t,
+		      stack_time_us now);
+
+/* tcp_in.c */
+uint32_t tcp_data_una(const struct tcp_conn *c);
+
+#endif /* TCPGATE_TCP_INTERNAL_H */

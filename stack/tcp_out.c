@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp_out.c - segment building, the send path, retransmission, RSTs
+ *
+ * Theory of operation
+ * -------------------
+ * Every segment is built in place in the stack's one transmit buffer:
+ * ip4_tx_begin() → TCP header and options → ops.produce() copies the payload
+ * straight into the frame → checksum over the pseudo-header → ip4_tx_commit().
+ * The stack never holds payload: the data between SND.UNA and
+ * SND.UNA + app_len stays with the application, and retransmission asks it
+ * again for the same offsets.
+ *
+ * Send path (tcp_out_push()): while the usable window, min(SND.WND, cwnd)
+ * minus what is in flight (RFC 5681 §2 / RFC 9293 §3.8.6), allows, send
+ * chunks of at most SND.MSS. Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a
+ * segment shorter than SND.MSS goes out only if it carries everything the
+ * application holds (Nagle is off: a proxy forwards what it has at once, like
+ * TCP_NODELAY) or at least half the largest window the peer offered. After
+ * the last announced byte, if tcp_shutdown() was called, a FIN follows in its
+ * own segment. Then, if nothing else carried it, a pending ACK goes out.
+ *
+ * Every segment we send carries ACK (except RSTs answering a segment without
+ * ACK, RFC 9293 §3.10.7.1) and the current receive window, so it clears the
+ * delayed ACK state.
+ *
+ * Receive window (RFC 9293 §3.8.6.2.2): follows ops.rcv_space(), clamped to
+ * 65535 (no window scaling yet); the right edge already advertised never
+ * moves left; it moves right only by at least min(RCV.BUFF / 2, MSS), where
+ * RCV.BUFF is the largest rcv_space the application ever reported (receiver
+ * SWS avoidance).
+ *
+ * Retransmission (RFC 6298 §5.4-5.6): on RTO, SND.NXT goes back to SND.UNA,
+ * one segment is resent, RTO doubles (max 60 s), RTT timing stops (Karn),
+ * congestion control collapses to one segment; ACKs then clock out the rest
+ * (go-back-N). After TCP_RTO_RETRIES expirations in a row (TCP_SYNACK_RETRIES
+ * for the SYN-ACK) the connection is reset and the application gets
+ * TCP_EV_TIMEOUT. The retransmitted head goes out even into a zero window, as
+ * RFC 9293 §3.8.6.1 wants the sender to keep retransmitting.
+ *
+ * Zero window (RFC 9293 §3.8.6.1): with data to send, nothing in flight and
+ * SND.WND = 0, the persist timer sends one byte beyond the window, first after
+ * RTO, then doubling up to 60 s; probing continues as long as the peer answers
+ * (every acceptable ACK resets the count), and TCP_PERSIST_RETRIES unanswered
+ * probes reset the connection.
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "stack/checksum.h"
+#include "stack/tcp_internal.h"
+
+/**
+ * struct tcp_out_seg - what tcp_out_build() writes
+ * @flags:	TCP flags
+ * @seq, @ack:	host order
+ * @win:	window field
+ * @syn_opts:	write the SYN-ACK options
+ * @dlen:	payload bytes to ask ops.produce() for
+ * @doff:	their offset from the oldest unacknowledged data byte
+ */
+struct tcp_out_seg {
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t win;
+	bool syn_opts;
+	uint32_t dlen, doff;
+};
+
+/**
+ * tcp_out_build() - build and send one segment
+ * @s:		the stack
+ * @tu:		the connection's tuple (we are the vip side)
+ * @c:		the connection, or NULL for an RST to no connection
+ * @o:		the segment
+ *
+ * Return: payload bytes sent (>= 0), or -errno if nothing was sent
+ */
+static int tcp_out_build(struct stack *s, const struct tcp_tuple *tu,
+			 struct tcp_conn *c, const struct tcp_out_seg *o)
+{
+	size_t cap, hl = TCP_HDR_LEN, dlen = o->dlen;
+	uint8_t *p = ip4_tx_begin(s, &cap);
+	struct tcp_hdr *th;
+
+	if (!p || cap < TCP_HDR_LEN + 40)
+		return -ENOBUFS;
+	th = (struct tcp_hdr *)p;
+	if (o->syn_opts)
+		hl += tcp_opt_write_synack(p + TCP_HDR_LEN, c);
+	if (dlen > cap - hl)
+		dlen = cap - hl;
+	if (dlen) {
+		ssize_t n = s->cfg.ops->produce(s->cfg.app, c, c->ctx, o->doff,
+						p + hl, dlen);
+
+		if (n <= 0)
+			return n < 0 ? (int)n : -ENODATA;
+		if ((size_t)n < dlen)
+			dlen = (size_t)n;
+	}
+	th->sport = htons(tu->vip_port);
+	th->dport = htons(tu->client_port);
+	th->seq = htonl(o->seq);
+	th->ack = htonl(o->ack);
+	th->doff_res = (uint8_t)((hl / 4) << 4);
+	th->flags = o->flags;
+	th->win = htons(o->win);
+	th->check = 0;
+	th->urg = 0;
+	th->check = csum_fold(csum_partial(p, hl + dlen,
+			csum_pseudo_ip4(tu->vip_addr, tu->client_addr, IPPROTO_TCP_,
+					(uint16_t)(hl + dlen))));
+	STAT_INC(s, segs_out);
+	if (o->flags & TCP_RST)
+		STAT_INC(s, resets_sent);
+	ip4_tx_commit(s, tu->vip_addr, tu->client_addr, IPPROTO_TCP_, hl + dlen);
+	return (int)dlen;
+}
+
+/**
+ * tcp_out_sws_threshold() - how far the right edge must move to be announced
+ * @c:	the connection
+ *
+ * Return: min(RCV.BUFF / 2, MSS) (RFC 9293 §3.8.6.2.2), at least 1
+ */
+static uint32_t tcp_out_sws_threshold(const struct tcp_conn *c)
+{
+	uint32_t half = c->rcv_buf_max / 2;
+	uint32_t t = half < c->rcv_mss ? half : c->rcv_mss;
+
+	return t ? t : 1;
+}
+
+/**
+ * tcp_out_cur_window() - what is left of the window last advertised
+ * @c:	the connection
+ *
+ * Return: RCV.ADV - RCV.NXT, or 0
+ */
+static uint32_t tcp_out_cur_window(const struct tcp_conn *c)
+{
+	return seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+}
+
+/**
+ * tcp_out_rcv_window() - the receive window to advertise now
+ * @c:	the connection
+ *
+ * Return: the window in bytes (<= 65535), never moving the right edge left
+ */
+uint32_t tcp_out_rcv_window(struct tcp_conn *c)
+{
+	struct stack *s = c->s;
+	size_t space = s->cfg.ops->rcv_space(s->cfg.app, c, c->ctx);
+	uint32_t cur = tcp_out_cur_window(c), want;
+
+	want = space > TCP_WIN_MAX ? TCP_WIN_MAX : (uint32_t)space;
+	if (want > c->rcv_buf_max)
+		c->rcv_buf_max = want;
+	/* RFC 9293 §3.8.6.2.2: never shrink; grow only by a useful amount */
+	if (want <= cur || want - cur < tcp_out_sws_threshold(c))
+		return cur;
+	return want;
+}
+
+/**
+ * tcp_out_window_opens() - would an ACK now move the right edge usefully?
+ * @c:	the connection
+ *
+ * Return: true if the window to advertise is larger than what is left
+ */
+bool tcp_out_window_opens(struct tcp_conn *c)
+{
+	switch (c->state) {
+	case TCP_S_ESTABLISHED:
+	case TCP_S_FIN_WAIT_1:
+	case TCP_S_FIN_WAIT_2:
+		return tcp_out_rcv_window(c) > tcp_out_cur_window(c);
+	default:
+		return false;
+	}
+}
+
+/**
+ * tcp_out_conn() - send one segment of a connection with ACK and our window
+ * @c:		the connection
+ * @flags:	flags besides ACK
+ * @seq:	sequence number
+ * @dlen:	payload bytes from the application at @seq
+ *
+ * Return: payload bytes sent, or -errno
+ */
+static int tcp_out_conn(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t dlen)
+{
+	uint32_t win = tcp_out_rcv_window(c);
+	struct tcp_out_seg o = {
+		.flags = (uint8_t)(flags | TCP_ACK), .seq = seq, .ack = c->rcv_nxt,
+		.win = (uint16_t)win, .syn_opts = !!(flags & TCP_SYN),
+		.dlen = dlen, .doff = seq - tcp_data_una(c),
+	};
+	int n = tcp_out_build(c->s, &c->tuple, c, &o);
+
+	if (n < 0)
+		return n;
+	if (seq_gt(c->rcv_nxt + win, c->rcv_adv))
+		c->rcv_adv = c->rcv_nxt + win;
+	/* any ACK we send satisfies the delayed ACK (RFC 9293 §3.8.6.3) */
+	c->flags &= ~TCP_CF_ACK_NOW;
+	c->delack_full = 0;
+	tcp_timer_stop(c, TCP_T_DELACK);
+	return n;
+}
+
+/**
+ * tcp_out_ack() - send a pure ACK now: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+ * @c:	the connection
+ *
+ * Return: 0 or -errno
+ */
+int tcp_out_ack(struct tcp_conn *c)
+{
+	int rc;
+
+	if (c->flags & (TCP_CF_DEAD | TCP_CF_PENDING))
+		return -EINVAL;
+	rc = tcp_out_conn(c, 0, c->snd_nxt, 0);
+	return rc < 0 ? rc : 0;
+}
+
+/**
+ * tcp_out_challenge_ack() - RFC 5961 §3.2/§4.2 challenge ACK, rate limited (§7)
+ * @c:	the connection
+ */
+void tcp_out_challenge_ack(struct tcp_conn *c)
+{
+	if (!tcp_challenge_ack_allowed(c->s))
+		return;
+	STAT_INC(c->s, challenge_acks);
+	tcp_out_ack(c);
+}
+
+/**
+ * tcp_out_count_rexmit() - count a retransmitted segment
+ * @c:	the connection
+ */
+static void tcp_out_count_rexmit(struct tcp_conn *c)
+{
+	STAT_INC(c->s, retransmits);
+	c->retransmits++;
+}
+
+/**
+ * tcp_out_synack() - send (or resend) our SYN-ACK: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>
+ * @c:	the connection, SYN-RECEIVED
+ *
+ * Return: 0 or -errno
+ */
+int tcp_out_synack(struct tcp_conn *c)
+{
+	bool again = c->snd_max != c->iss;
+	int rc;
+
+	if (again)
+		tcp_out_count_rexmit(c);
+	rc = tcp_out_conn(c, TCP_SYN, c->iss, 0);
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	if (!again) {
+		c->flags |= TCP_CF_RTT_TIMING;
+		c->rtt_seq = c->iss;
+		c->rtt_start = c->s->now;
+	} else {
+		c->flags &= ~TCP_CF_RTT_TIMING;	/* Karn */
+	}
+	if (c->timer[TCP_T_RTO] == STACK_TIME_NEVER)
+		tcp_timer_rto_restart(c);
+	return rc < 0 ? rc : 0;
+}
+
+/**
+ * tcp_out_data_end() - sequence number after the last byte the application holds
+ * @c:	the connection
+ *
+ * Return: the sequence number
+ */
+static uint32_t tcp_out_data_end(const struct tcp_conn *c)
+{
+	return tcp_data_una(c) + c->app_len;
+}
+
+/**
+ * tcp_out_can_send() - may this state send data and FIN?
+ * @c:	the connection
+ *
+ * Return: true in ESTABLISHED and the states after our FIN or the peer's
+ */
+static bool tcp_out_can_send(const struct tcp_conn *c)
+{
+	switch (c->state) {
+	case TCP_S_ESTABLISHED:
+	case TCP_S_CLOSE_WAIT:
+	case TCP_S_FIN_WAIT_1:
+	case TCP_S_CLOSING:
+	case TCP_S_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/**
+ * tcp_out_sent() - bookkeeping after sending [@seq, @seq + @len) of sequence space
+ * @c:		the connection
+ * @seq:	first sequence number
+ * @len:	sequence space used (payload + FIN)
+ */
+static void tcp_out_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	if (seq_lt(seq, c->snd_max)) {
+		tcp_out_count_rexmit(c);
+	} else if (!(c->flags & TCP_CF_RTT_TIMING)) {
+		/* RFC 6298 §3: time one new segment per RTT */
+		c->flags |= TCP_CF_RTT_TIMING;
+		c->rtt_seq = seq;
+		c->rtt_start = c->s->now;
+	}
+	c->snd_nxt = seq + len;
+	if (seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+	/* RFC 6298 §5.1: start the timer if it is not running */
+	if (c->timer[TCP_T_RTO] == STACK_TIME_NEVER)
+		tcp_timer_rto_restart(c);
+	tcp_timer_stop(c, TCP_T_PERSIST);
+}
+
+/**
+ * tcp_out_fin() - send our FIN at SND.NXT, entering FIN-WAIT-1 or LAST-ACK
+ * @c:	the connection, every announced byte sent
+ *
+ * Return: 0 or -errno
+ */
+static int tcp_out_fin(struct tcp_conn *c)
+{
+	uint32_t seq = c->snd_nxt;
+	int rc = tcp_out_conn(c, TCP_FIN, seq, 0);
+
+	if (rc < 0)
+		return rc;
+	if (!(c->flags & TCP_CF_FIN_SENT)) {
+		c->flags |= TCP_CF_FIN_SENT;
+		c->fin_seq = seq;
+		/* RFC 9293 §3.10.4 CLOSE: ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK */
+		if (c->state == TCP_S_ESTABLISHED)
+			tcp_conn_set_state(c, TCP_S_FIN_WAIT_1);
+		else if (c->state == TCP_S_CLOSE_WAIT)
+			tcp_conn_set_state(c, TCP_S_LAST_ACK);
+	}
+	tcp_out_sent(c, seq, 1);
+	return 0;
+}
+
+/**
+ * tcp_out_fin_due() - is a FIN (or its retransmission) due at SND.NXT?
+ * @c:	the connection
+ *
+ * Return: true if tcp_shutdown() was called and all data before it is sent
+ */
+static bool tcp_out_fin_due(const struct tcp_conn *c)
+{
+	if (!(c->flags & TCP_CF_FIN_QUEUED) || c->snd_nxt != tcp_out_data_end(c))
+		return false;
+	return !(c->flags & TCP_CF_FIN_SENT) || c->snd_nxt == c->fin_seq;
+}
+
+/**
+ * tcp_out_next_len() - size of the next data segment the windows allow
+ * @c:		the connection
+ * @avail:	announced bytes not sent yet
+ *
+ * Return: bytes to send now, 0 to wait
+ */
+static uint32_t tcp_out_next_len(const struct tcp_conn *c, uint32_t avail)
+{
+	uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
+	uint32_t flight = c->snd_nxt - c->snd_una;
+	uint32_t usable = wnd > flight ? wnd - flight : 0;
+	uint32_t len = avail;
+
+	if (len > c->snd_mss)
+		len = c->snd_mss;
+	if (len > usable)
+		len = usable;
+	/* RFC 9293 §3.8.6.2.1: sender SWS avoidance (Nagle off, see above) */
+	if (len == c->snd_mss || len == avail || len >= c->max_snd_wnd / 2)
+		return len;
+	return 0;
+}
+
+/**
+ * tcp_out_push() - send what the windows allow, a due FIN, a pending ACK
+ * @c:	the connection
+ */
+void tcp_out_push(struct tcp_conn *c)
+{
+	if (c->flags & (TCP_CF_DEAD | TCP_CF_PENDING))
+		return;
+	while (tcp_out_can_send(c)) {
+		uint32_t end = tcp_out_data_end(c);
+		uint32_t avail = seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+		uint32_t len = tcp_out_next_len(c, avail);
+		int n;
+
+		if (!len)
+			break;
+		n = tcp_out_conn(c, len == avail ? TCP_PSH : 0, c->snd_nxt, len);
+		if (n <= 0)
+			break;
+		tcp_out_sent(c, c->snd_nxt, (uint32_t)n);
+	}
+	if (tcp_out_can_send(c) && tcp_out_fin_due(c))
+		tcp_out_fin(c);
+	if (c->flags & TCP_CF_ACK_NOW)
+		tcp_out_ack(c);
+	/* RFC 9293 §3.8.6.1: data waits behind a zero window, nothing in flight */
+	if (tcp_out_can_send(c) && c->snd_wnd == 0 && c->snd_una == c->snd_max &&
+	    seq_lt(c->snd_nxt, tcp_out_data_end(c)) &&
+	    c->timer[TCP_T_PERSIST] == STACK_TIME_NEVER)
+		tcp_timer_set(c, TCP_T_PERSIST, c->s->now + c->rto_us);
+}
+
+/**
+ * tcp_out_resend_head() - resend the first unacknowledged segment
+ * @c:	the connection
+ */
+static void tcp_out_resend_head(struct tcp_conn *c)
+{
+	uint32_t end = tcp_out_data_end(c);
+	uint32_t avail = seq_lt(c->snd_una, end) ? end - c->snd_una : 0;
+	uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
+	uint32_t save = c->snd_nxt;
+	int n;
+
+	c->snd_nxt = c->snd_una;
+	if (!len) {
+		if (tcp_out_fin_due(c))
+			tcp_out_fin(c);
+		if (seq_gt(save, c->snd_nxt))
+			c->snd_nxt = save;
+		return;
+	}
+	n = tcp_out_conn(c, len == avail ? TCP_PSH : 0, c->snd_una, len);
+	if (n > 0)
+		tcp_out_sent(c, c->snd_una, (uint32_t)n);
+	if (seq_gt(save, c->snd_nxt))
+		c->snd_nxt = save;
+}
+
+/**
+ * tcp_out_fast_retransmit() - RFC 5681 §3.2 / RFC 6582: resend the head now
+ * @c:	the connection
+ */
+void tcp_out_fast_retransmit(struct tcp_conn *c)
+{
+	c->flags &= ~TCP_CF_RTT_TIMING;		/* Karn */
+	tcp_out_resend_head(c);
+}
+
+/**
+ * tcp_out_retransmit() - the RTO timer expired (RFC 6298 §5.4-5.7)
+ * @c:	the connection
+ */
+void tcp_out_retransmit(struct tcp_conn *c)
+{
+	bool syn = c->state == TCP_S_SYN_RECEIVED;
+
+	if (!syn && c->snd_una == c->snd_max)
+		return;			/* everything acknowledged: stale */
+	if (c->backoff >= (syn ? TCP_SYNACK_RETRIES : TCP_RTO_RETRIES)) {
+		tcp_conn_timeout(c);
+		return;
+	}
+	if (!syn)
+		tcp_cc_on_rto(c);
+	c->backoff++;
+	/* RFC 6298 §5.5: back off the timer */
+	c->rto_us = c->rto_us * 2 > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : c->rto_us * 2;
+	c->flags &= ~TCP_CF_RTT_TIMING;		/* RFC 6298 §3: Karn's algorithm */
+	tcp_timer_rto_restart(c);		/* RFC 6298 §5.6 */
+	if (syn) {
+		tcp_out_synack(c);
+		return;
+	}
+	/* RFC 6298 §5.4: retransmit the earliest unacknowledged segment */
+	c->snd_nxt = c->snd_una;
+	tcp_out_resend_head(c);
+}
+
+/**
+ * tcp_out_probe() - the persist timer expired: send a zero-window probe
+ * @c:	the connection
+ *
+ * Return: 0, or -errno if nothing was sent
+ */
+int tcp_out_probe(struct tcp_conn *c)
+{
+	uint32_t end = tcp_out_data_end(c);
+	uint64_t next;
+	int n;
+
+	if (c->snd_wnd || !tcp_out_can_send(c) || !seq_lt(c->snd_una, end)) {
+		tcp_out_push(c);
+		return 0;
+	}
+	if (c->probes >= TCP_PERSIST_RETRIES) {
+		tcp_conn_timeout(c);
+		return -ETIMEDOUT;
+	}
+	/* RFC 9293 §3.8.6.1: one byte beyond the zero window */
+	n = tcp_out_conn(c, 0, c->snd_una, 1);
+	if (n == 1 && seq_gt(c->snd_una + 1, c->snd_max))
+		c->snd_max = c->snd_una + 1;
+	c->probes++;
+	if (c->persist_backoff < 16)
+		c->persist_backoff++;
+	STAT_INC(c->s, zero_window_probes);
+	next = (uint64_t)c->rto_us << c->persist_backoff;
+	if (next > TCP_RTO_MAX_US)
+		next = TCP_RTO_MAX_US;
+	tcp_timer_set(c, TCP_T_PERSIST, c->s->now + next);
+	return n < 0 ? n : 0;
+}
+
+/**
+ * tcp_out_rst_conn() - reset a connection we are dropping
+ * @c:	the connection
+ *
+ * Before our SYN-ACK went out the client only knows its SYN, so it gets the
+ * answer of RFC 9293 §3.10.7.1 <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>;
+ * otherwise RFC 9293 §3.10.4 ABORT <SEQ=SND.NXT><CTL=RST> (with ACK in
+ * SYN-RECEIVED, where the client may still be in SYN-SENT).
+ */
+int tcp_out_rst_conn(struct tcp_conn *c)
+{
+	struct tcp_out_seg o = { .flags = TCP_RST, .seq = c->snd_max };
+
+	if (c->state == TCP_S_TIME_WAIT)
+		return 0;
+	if (c->flags & TCP_CF_PENDING) {
+		o.flags |= TCP_ACK;
+		o.seq = 0;
+		o.ack = c->rcv_nxt;
+	} else if (c->state == TCP_S_SYN_RECEIVED) {
+		o.flags |= TCP_ACK;
+		o.ack = c->rcv_nxt;
+	}
+	return tcp_out_build(c->s, &c->tuple, NULL, &o) < 0 ? -ENOBUFS : 0;
+}
+
+/**
+ * tcp_out_rst_reply() - RFC 9293 §3.10.7.1: answer a segment for no connection
+ * @s:		the stack
+ * @tu:		the tuple it came on
+ * @seg:	the segment (never a RST: the caller checks)
+ */
+void tcp_out_rst_reply(struct stack *s, const struct tcp_tuple *tu,
+		       const struct tcp_seg *seg)
+{
+	struct tcp_out_seg o = { .flags = TCP_RST };
+
+	assert(!(seg->flags & TCP_RST));
+	if (seg->flags & TCP_ACK) {
+		o.seq = seg->ack;		/* <SEQ=SEG.ACK><CTL=RST> */
+	} else {
+		o.flags |= TCP_ACK;		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		o.ack = seg->seq + seg->len;
+	}
+	tcp_out_build(s, tu, NULL, &o);
+}
