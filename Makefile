@@ -78,6 +78,18 @@ $(SCEN_BIN): $(call obj,$(SCEN_SRC) $(SUPPORT_SRC)) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
+# libFuzzer targets: tests/fuzz/fuzz_*.c, each linked with the stack and conf
+# sources compiled by clang with ASan/UBSan. FUZZ_SECONDS bounds each run.
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all $(shell pkg-config --cflags libconfig 2>/dev/null)
+FUZZ_SECONDS ?= 60
+build-fuzz/%: tests/fuzz/%.c $(STACK_SRC) $(CONF_SRC) $(wildcard tests/fuzz/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC) $(CONF_SRC) $(shell pkg-config --libs libconfig)
+fuzz: $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $^
+
 deps:
 	@scripts/deps.sh
 
