@@ -217,7 +217,8 @@ void tcp_conn_event(struct tcp_conn *c, enum tcp_event ev)
 		return;
 	if (ev == TCP_EV_CLOSED)
 		c->flags |= TCP_CF_APP_GONE;
-	s->cfg.ops->event(s->cfg.app, c, c->ctx, ev);
+	if (s->cfg.ops->event)
+		s->cfg.ops->event(s->cfg.app, c, c->ctx, ev);
 	if (ev == TCP_EV_CLOSED)
 		c->ctx = NULL;
 }

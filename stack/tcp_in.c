@@ -379,10 +379,12 @@ static enum tcp_in_verdict tcp_in_establish(struct tcp_conn *c, const struct tcp
 static void tcp_in_acked(struct tcp_conn *c, uint32_t ack)
 {
 	uint32_t acked = ack - c->snd_una, data = acked;
-	bool partial;
+	bool partial = false;
 
-	if (c->snd_una == c->iss)
-		data--;				/* our SYN */
+	if (c->snd_una == c->iss) {
+		data--;				/* our SYN: not counted by cc */
+		acked--;
+	}
 	if ((c->flags & TCP_CF_FIN_SENT) && seq_leq(c->snd_una, c->fin_seq) &&
 	    seq_gt(ack, c->fin_seq))
 		data--;				/* our FIN */
@@ -402,7 +404,8 @@ static void tcp_in_acked(struct tcp_conn *c, uint32_t ack)
 		c->bytes_out += data;
 		c->s->cfg.ops->acked(c->s->cfg.app, c, c->ctx, data);
 	}
-	partial = tcp_cc_on_ack(c, acked);
+	if (acked)
+		partial = tcp_cc_on_ack(c, acked);
 	/* RFC 6298 §5.2/5.3 */
 	if (c->snd_una == c->snd_max)
 		tcp_timer_stop(c, TCP_T_RTO);
