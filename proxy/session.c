@@ -45,7 +45,8 @@
  * Timers: connecting sessions sit on a FIFO ordered by start time (the
  * connect timeout is the same for all), established ones on an LRU list
  * ordered by last activity (a session moves to the tail at most once per
- * second), so both checks only look at list heads. A session whose client
+ * second, so an idle reset may come up to a second late, never early), and
+ * both checks only look at list heads. A session whose client
  * window is closed because the backend's send buffer is full waits for
  * EPOLLOUT; if the kernel calls the socket writable before our stricter
  * estimate reopens the window, the session goes on a watch list polled every
@@ -139,6 +140,9 @@ struct dlist {
  * @peek_off:	the kernel's SO_PEEK_OFF of @fd as we track it, -1 unset
  * @started:	creation time
  * @last_active: last time bytes moved (either direction)
+ * @lru_at:	when the session was last moved to the tail of the idle LRU;
+ *		@last_active - @lru_at < SESSION_TOUCH_US, so an idle timeout
+ *		is never early and at most SESSION_TOUCH_US late
  * @timer:	node on the connecting FIFO or the idle LRU
  * @watch:	node on the window watch list (SF_WATCHED)
  * @next:	deferred list, dead list or free list link
@@ -159,6 +163,7 @@ struct session {
 	int32_t peek_off;
 	stack_time_us started;
 	stack_time_us last_active;
+	stack_time_us lru_at;
 	struct dlist timer;
 	struct dlist watch;
 	struct session *next;
@@ -319,7 +324,7 @@ static struct session *session_alloc(struct session_table *st)
 	s->fd = -1;
 	s->peek_off = -1;
 	s->id = st->next_id++;
-	s->started = s->last_active = st->now;
+	s->started = s->last_active = s->lru_at = st->now;
 	dlist_init(&s->timer);
 	dlist_init(&s->watch);
 	st->count++;
@@ -421,10 +426,11 @@ static void session_touch(struct session *s)
 {
 	struct session_table *st = s->st;
 
-	if (st->now - s->last_active < SESSION_TOUCH_US)
-		return;
 	s->last_active = st->now;
-	if (!(s->flags & SF_CONNECTING) && !(s->flags & SF_DEAD))
+	if (st->now - s->lru_at < SESSION_TOUCH_US)
+		return;
+	s->lru_at = st->now;
+	if (!(s->flags & SF_CONNECTING) && !dlist_empty(&s->timer))
 		dlist_add_tail(&st->idle, &s->timer);
 }
 
@@ -949,7 +955,7 @@ static void session_connect_done(struct session *s)
 		err = errno;
 	if (!err) {
 		s->flags &= ~SF_CONNECTING;
-		s->last_active = st->now;
+		s->last_active = s->lru_at = st->now;
 		dlist_add_tail(&st->idle, &s->timer);
 		session_sndbuf_refresh(s);
 		session_epoll_sync(s);
