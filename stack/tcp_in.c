@@ -291,6 +291,9 @@ static enum tcp_in_verdict tcp_in_check_seq(struct tcp_conn *c, struct tcp_seg *
 		return TCP_IN_DONE;
 	}
 	c->flags |= TCP_CF_ACK_NOW;		/* RFC 9293 §3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+	/* RFC 9293 §3.10.7.4 eighth check, TIME-WAIT: a retransmitted FIN restarts 2 MSL */
+	if (c->state == TCP_S_TIME_WAIT && (seg->flags & TCP_FIN))
+		tcp_timer_set(c, TCP_T_TIME_WAIT, c->s->now + TCP_TIME_WAIT_US);
 	return TCP_IN_DONE;
 }
 

@@ -153,9 +153,12 @@ static uint32_t tcp_out_cur_window(const struct tcp_conn *c)
 uint32_t tcp_out_rcv_window(struct tcp_conn *c)
 {
 	struct stack *s = c->s;
-	size_t space = s->cfg.ops->rcv_space(s->cfg.app, c, c->ctx);
 	uint32_t cur = tcp_out_cur_window(c), want;
+	size_t space;
 
+	if (c->flags & TCP_CF_APP_GONE)
+		return cur;		/* TIME-WAIT: no more callbacks */
+	space = s->cfg.ops->rcv_space(s->cfg.app, c, c->ctx);
 	want = space > TCP_WIN_MAX ? TCP_WIN_MAX : (uint32_t)space;
 	if (want > c->rcv_buf_max)
 		c->rcv_buf_max = want;
