@@ -448,8 +448,9 @@ static void tcp_in_snd_wnd(struct tcp_conn *c, const struct tcp_seg *seg)
  */
 static bool tcp_in_is_dupack(const struct tcp_conn *c, const struct tcp_seg *seg)
 {
+	/* a zero window is not congestion: answers to probes are not dupacks */
 	return seg->ack == c->snd_una && c->snd_una != c->snd_max &&
-	       seg->len == 0 && seg->wnd == c->snd_wnd;
+	       seg->len == 0 && seg->wnd == c->snd_wnd && seg->wnd != 0;
 }
 
 /**
