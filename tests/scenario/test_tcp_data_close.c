@@ -378,3 +378,29 @@ Test(tcp_rst, app_abort_sends_rst)
 	th_expect(NULL, R, I, 0, 0, 0);
 	cr_assert_eq(th.ev[th.nev - 1].ev, TCP_EV_CLOSED);
 }
+
+Test(tcp_close, time_wait_is_capped)
+{
+	/* max_conns 8 → at most 2 in TIME-WAIT; the third goes to CLOSED */
+	for (uint16_t i = 0; i < 3; i++) {
+		uint16_t port = (uint16_t)(TH_CPORT + i);
+
+		th_send_opts(port, S, TH_CISN, 0, 65535, NULL, 0, NULL, 0, false);
+		th_expect(NULL, S | A, TH_ISS, C, 65535, 0);
+		th_send_opts(port, A, C, I, 65535, NULL, 0, NULL, 0, false);
+		tcp_shutdown(th.conn, th.now);
+		th_expect(NULL, A | F, I, C, 65535, 0);
+		th_send_opts(port, A | F, C, I + 1, 65535, NULL, 0, NULL, 0, false);
+		th_expect(NULL, A, I + 1, C + 1, 65534, 0);
+	}
+	cr_assert_eq(stack_stats(th.s)->time_wait, 2);
+	cr_assert_eq(th_count_ev(TCP_EV_CLOSED), 3);
+	/* the third one is gone: its late ACK gets a RST */
+	th_send_opts(TH_CPORT + 2, A, C + 1, I + 1, 65535, NULL, 0, NULL, 0, false);
+	th_expect(NULL, R, I + 1, 0, 0, 0);
+	/* a TIME-WAIT one answers an unacceptable segment with an ACK */
+	th_send_opts(TH_CPORT, A, C + 70000, I + 1, 65535, NULL, 0, NULL, 0, false);
+	th_expect(NULL, A, I + 1, C + 1, 65534, 0);
+	th_advance(2 * TH_SEC);
+	cr_assert_eq(stack_stats(th.s)->time_wait, 0);
+}
