@@ -88,12 +88,17 @@ extern const char *const tcp_timer_names[TCP_T__COUNT];
  * @sack_perm:		SACK-permitted (RFC 2018), parsed for later
  * @ts_ok, @tsval, @tsecr: timestamps (RFC 7323 §3), parsed for later
  * @malformed:		parsing stopped at a bad option (kept what came before)
+ * @n_sack, @sack:	SACK blocks (RFC 2018 §3), host order, as received
  */
 struct tcp_opts {
 	bool mss_ok, ws_ok, sack_perm, ts_ok, malformed;
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
+	uint8_t n_sack;
+	struct tcp_sack_block {
+		uint32_t left, right;
+	} sack[4];
 };
 
 /**
