@@ -60,6 +60,27 @@ struct tcp_tuple {
 	uint16_t vip_port;
 };
 
+/*
+ * SYN cookies (RFC 4987 §3.6). While more than cfg.syncookie_threshold
+ * connections are half-open, a SYN creates no state: the SYN-ACK's sequence
+ * number is a keyed MAC of the 4-tuple and a 64 s clock, carrying the MSS
+ * (rounded down to a small table). No window scaling, timestamps or
+ * SACK-permitted are offered in cookie mode. ops.syn() is not called for the
+ * SYN; it is called when the client's ACK brings back a valid cookie, so
+ * the application sees a client that already considers itself ESTABLISHED:
+ *
+ *   ACCEPT:  TCP_EV_ESTABLISHED follows at once, the ACK's data is delivered.
+ *   PENDING: the connection is held: nothing is delivered or acknowledged
+ *            (the client retransmits), until tcp_accept() (TCP_EV_ESTABLISHED
+ *            then, and an ACK opens the window) or tcp_reject() (an RST the
+ *            established client accepts: <SEQ=SND.NXT><ACK=RCV.NXT>), or the
+ *            75 s pending limit (RST, TCP_EV_TIMEOUT).
+ *   REJECT:  RST (<SEQ=SEG.ACK><CTL=RST>), TCP_EV_CLOSED.
+ *
+ * An ACK whose cookie does not verify is answered with RST as for no
+ * connection (RFC 9293 §3.10.7.1) and counted in syncookies_failed.
+ */
+
 /* Result of ops.syn() */
 enum stack_syn_verdict {
 	STACK_SYN_REJECT = 0,	/* no such service: answer with RST (RFC 9293 §3.10.7.1) */
@@ -131,8 +152,21 @@ struct stack_link {
  * @isn_key:		secret for RFC 6528 ISNs; all-zero = draw from getrandom()
  * @isn_fixed:		test hook: if nonzero, every ISN is this value (for
  *			sequence wraparound tests); never set in production
+ *			(SYN cookies ignore it: their ISN is the cookie)
+ * @syncookie_threshold: half-open (SYN-RECEIVED) connections at which new
+ *			SYNs are answered with SYN cookies (RFC 4987 §3.6)
+ *			instead of state; 0 = max(max_conns / 4, 16),
+ *			UINT32_MAX = never. See "SYN cookies" below.
  * @ops, @app:		application callbacks and their context
  * @link:		frame output
+ * @keepalive_idle_s:	RFC 1122 §4.2.3.6 keep-alive: probe after this idle
+ *			time; 0 = off (the default)
+ * @keepalive_intvl_s:	between unanswered probes (0: 75 s)
+ * @keepalive_count:	unanswered probes before TCP_EV_TIMEOUT (0: 9)
+ * @ooo_per_conn:	out-of-order chunks (one MSS each) held per connection
+ *			(0: 64)
+ * @ooo_pool:		chunks for the whole stack, allocated at start
+ *			(0: min(max_conns * ooo_per_conn, 4096))
  */
 struct stack_config {
 	uint32_t addr;
@@ -142,9 +176,13 @@ struct stack_config {
 	uint32_t max_conns;
 	uint8_t isn_key[16];
 	uint32_t isn_fixed;
+	uint32_t syncookie_threshold;
 	const struct stack_ops *ops;
 	void *app;
 	struct stack_link link;
+	/* receive side (additive) */
+	uint32_t keepalive_idle_s, keepalive_intvl_s, keepalive_count;
+	uint32_t ooo_per_conn, ooo_pool;
 };
 
 /**
@@ -171,7 +209,13 @@ struct stack_stats {
 		 drop_tcp_unacceptable, drop_tcp_rcv_full;
 	uint64_t out_of_order, challenge_acks;
 	uint64_t syncookies_sent, syncookies_accepted;
+	uint64_t syncookies_failed;	/* ACK with a bad or expired cookie: RST sent */
 	uint64_t segs_in, segs_out;
+	/* receive side (additive) */
+	uint64_t drop_tcp_ooo_full;	/* out-of-order queue or pool full */
+	uint64_t drop_tcp_paws;		/* RFC 7323 §5: old timestamp */
+	uint64_t drop_tcp_no_ts;	/* RFC 7323 §3.2: no timestamp after negotiation */
+	uint64_t keepalive_probes;
 };
 
 /**

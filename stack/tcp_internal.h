@@ -41,6 +41,12 @@
 #define TCP_FIN_WAIT_2_US	60000000u	/* idle FIN-WAIT-2 before giving up */
 #define TCP_PENDING_US		75000000u	/* SYN-RECEIVED waiting for tcp_accept() */
 #define TCP_CHALLENGE_ACK_LIMIT	10		/* RFC 5961 §7: per second per stack */
+/* --- receive side and options (RFC 7323, RFC 2018, reassembly, keep-alive) --- */
+#define TCP_SACK_MAX_BLOCKS	4		/* RFC 2018 §3: at most 4 fit in 40 bytes */
+#define TCP_WS_MAX		14		/* RFC 7323 §2.3 */
+#define TCP_RCV_WND_MAX		(4u << 20)	/* largest receive window we advertise */
+#define TCP_OOO_PER_CONN	64		/* default out-of-order chunks per connection */
+#define TCP_OOO_POOL_MAX	4096		/* default cap of the stack-wide chunk pool */
 
 /* RFC 9293 §3.3.2 states (LISTEN is implicit: ops.syn() for a SYN to nobody) */
 enum tcp_state {
@@ -80,6 +86,7 @@ extern const char *const tcp_timer_names[TCP_T__COUNT];
 #define TCP_CF_APP_GONE		0x0040	/* TCP_EV_CLOSED was sent */
 #define TCP_CF_IN_RECOVERY	0x0080	/* NewReno fast recovery */
 #define TCP_CF_HAVE_RTT		0x0100	/* srtt_us/rttvar_us hold a sample */
+#define TCP_CF_COOKIE		0x0200	/* created from a SYN cookie (syncookie.c) */
 
 /**
  * struct tcp_opts - options of one received segment (tcp_opt.c)
@@ -176,6 +183,23 @@ struct tcp_conn {
 	int8_t snd_wscale, rcv_wscale;
 	bool sack_ok;
 
+	/* --- receive side and options (tcp_in.c, tcp_opt.c, tcp_reasm.c) ---
+	 * @ts_ok:		RFC 7323 timestamps negotiated
+	 * @ts_recent:		TS.Recent (RFC 7323 §4.3), @ts_recent_at when recorded
+	 * @last_ack_sent:	Last.ACK.sent (RFC 7323 §4.3)
+	 * @ooo:		out-of-order chunks sorted by seq (tcp_reasm.c), @ooo_n of them
+	 * @ooo_stamp:		arrival counter ordering SACK blocks (RFC 2018 §4)
+	 * @ooo_fin, @ooo_fin_seq: a FIN seen beyond a hole, and where
+	 * @ka_probes:		keep-alive probes sent without an answer
+	 */
+	bool ts_ok, ooo_fin;
+	uint32_t ts_recent, last_ack_sent;
+	stack_time_us ts_recent_at;
+	struct tcp_ooo_chunk *ooo;
+	uint16_t ooo_n;
+	uint32_t ooo_stamp, ooo_fin_seq;
+	uint8_t ka_probes;
+
 	stack_time_us timer[TCP_T__COUNT];
 	stack_time_us heap_key;
 	uint32_t heap_idx;
@@ -195,8 +219,28 @@ struct tcp_conn {
  * @tw_count, @tw_max:	connections in TIME-WAIT and the cap
  * @chack_start, @chack_count: RFC 5961 challenge ACK rate limit window
  * @isn_key:		RFC 6528 secret
+ * @half_open:		connections in SYN-RECEIVED (syncookie.c's trigger)
+ * @cookie_threshold:	half_open at which SYNs get cookies (resolved default)
+ * @cookie_key:		SYN cookie MAC secret, separate from @isn_key
+ * @cookie_last:	when the last cookie was sent (ACKs are checked only
+ *			within two cookie periods of it)
  * @depth:		entry point nesting (reap only at the outermost)
  */
+/**
+ * struct tcp_ooo_chunk - up to one MSS of out-of-order data (tcp_reasm.c)
+ * @next:	next chunk of the connection (higher seq) or of the free list
+ * @seq:	sequence number of data[0]
+ * @len:	bytes held
+ * @stamp:	arrival order, for the order of SACK blocks
+ * @data:	tcp_table.ooo_chunk bytes in the pool
+ */
+struct tcp_ooo_chunk {
+	struct tcp_ooo_chunk *next;
+	uint32_t seq, stamp;
+	uint16_t len;
+	uint8_t *data;
+};
+
 struct tcp_table {
 	struct tcp_conn *pool;
 	uint32_t max_conns;
@@ -210,6 +254,9 @@ struct tcp_table {
 	stack_time_us chack_start;
 	uint32_t chack_count;
 	uint8_t isn_key[16];
+	uint32_t half_open, cookie_threshold;
+	uint8_t cookie_key[16];
+	stack_time_us cookie_last;
 	unsigned depth;
 };
 
@@ -280,6 +327,18 @@ uint32_t tcp_cc_flight(const struct tcp_conn *c);
 /* isn.c */
 uint32_t isn_generate(const uint8_t key[16], const struct tcp_tuple *t,
 		      stack_time_us now);
+
+uint64_t isn_siphash(const uint8_t key[16], const uint8_t *m, size_t len);
+
+/* syncookie.c */
+int syncookie_init(struct stack *s, char *err, size_t errlen);
+bool syncookie_active(const struct stack *s);
+void syncookie_send(struct stack *s, const struct tcp_tuple *tu,
+		    const struct tcp_seg *seg);
+bool syncookie_recent(const struct stack *s);
+int syncookie_check(struct stack *s, const struct tcp_tuple *tu,
+		    const struct tcp_seg *seg, uint16_t *mss);
+void syncookie_establish(struct tcp_conn *c);
 
 /* tcp_in.c */
 uint32_t tcp_data_una(const struct tcp_conn *c);
