@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""report.py - turn bench/run.sh's raw results into one table and RESULTS.md.
+
+    report.py RESULTS_MD [PERF_TXT]
+
+Reads $WORK/res/SCENARIO.TARGET (one line per run: a number, or "fail REASON"),
+$WORK/micro.out (NAME<TAB>VALUE<TAB>UNIT lines from bench/micro.c) and
+$WORK/notes; prints the table on stdout and writes RESULTS_MD.
+"""
+import datetime
+import json
+import os
+import statistics
+import sys
+
+WORK = os.environ["WORK"]
+TARGETS = ["tcpgate", "haproxy", "direct"]
+
+# key, label, unit, better ("hi"/"lo"), DESIGN.md §8 target for tcpgate/HAProxy
+ROWS = [
+    ("up", "iperf3 upload, 1 stream", "Gbit/s", "hi", ">= 1.2"),
+    ("down", "iperf3 download (-R), 1 stream", "Gbit/s", "hi", ">= 1.2"),
+    ("p4", "iperf3 upload, 4 streams", "Gbit/s", "hi", ""),
+    ("rps_ka", "HTTP keep-alive (wrk -t2 -c50)", "req/s", "hi", ">= 1.2"),
+    ("cps", "HTTP new conn. (Connection: close, -c50)", "conn/s", "hi", ">= 1.5"),
+    ("lat_p50", "latency p50, 1 connection", "us", "lo", ""),
+    ("lat_p99", "latency p99, 1 connection", "us", "lo", "<= 1.0"),
+    ("loss_up", "iperf3 upload, 1% loss each way", "Gbit/s", "hi", ""),
+    ("loss_down", "iperf3 download, 1% loss each way", "Gbit/s", "hi", ""),
+    ("hold_conns", "connections held (client side)", "conns", "hi", ""),
+    ("hold_backend", "  backend connections established", "conns", "hi", ""),
+    ("hold_rss_idle", "proxy RSS before", "MiB", "lo", ""),
+    ("hold_rss", "proxy RSS, connections held", "MiB", "lo", "<= 150 MiB"),
+]
+
+
+def read_runs(key, target):
+    path = os.path.join(WORK, "res", "%s.%s" % (key, target))
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def cell(runs):
+    """(text, median or None)"""
+    if runs is None:
+        return "-", None
+    vals, fails = [], []
+    for r in runs:
+        if r.startswith("fail"):
+            fails.append(r[5:] or "?")
+        else:
+            try:
+                vals.append(float(r))
+            except ValueError:
+                fails.append("bad value " + r)
+    if not vals:
+        return "fail: " + fails[0].replace("_", " "), None
+    med = statistics.median(vals)
+    text = fmt(med)
+    if len(vals) > 1:
+        text += " (%s-%s)" % (fmt(min(vals)), fmt(max(vals)))
+    if fails:
+        text += " [%d/%d fail]" % (len(fails), len(runs))
+    return text, med
+
+
+def fmt(v):
+    if v >= 1000:
+        return "%.0f" % v
+    if v >= 100:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def table():
+    head = ["scenario", "unit", "tcpgate", "HAProxy", "direct", "tcpgate/HAProxy", "target"]
+    rows = []
+    for key, label, unit, better, target in ROWS:
+        cells = {}
+        meds = {}
+        for t in TARGETS:
+            cells[t], meds[t] = cell(read_runs(key, t))
+        if all(cells[t] == "-" for t in TARGETS):
+            continue
+        ratio = "-"
+        if meds["tcpgate"] is not None and meds["haproxy"]:
+            ratio = "%.2f" % (meds["tcpgate"] / meds["haproxy"])
+            if better == "lo":
+                ratio += " (lower is better)"
+        elif cells["tcpgate"].startswith("fail"):
+            ratio = "tcpgate fail"
+        rows.append([label, unit, cells["tcpgate"], cells["haproxy"], cells["direct"], ratio, target])
+    return head, rows
+
+
+def micro_table():
+    path = os.path.join(WORK, "micro.out")
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) >= 3:
+                    rows.append(parts[:4] if len(parts) >= 4 else parts + [""])
+    return ["measure", "value", "unit", "target"], rows
+
+
+def md(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(r) + " |")
+    return "\n".join(out)
+
+
+def plain(head, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else [len(h) for h in head]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(head, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(str(x).ljust(w) for x, w in zip(r, widths)))
+    return "\n".join(lines)
+
+
+def tcp_counters(js):
+    if not js:
+        return ""
+    try:
+        d = json.loads(js)
+    except ValueError:
+        return ""
+    tcp = d.get("tcp", {})
+    iface = d.get("interface", {})
+    keys = ["connections_total", "retransmits", "out_of_order", "resets_sent", "resets_received",
+            "drop_tcp_rcv_full", "drop_tcp_unacceptable", "timeouts"]
+    parts = ["%s=%s" % (k, tcp[k]) for k in keys if k in tcp]
+    parts += ["interface.%s=%s" % (k, iface[k]) for k in ("rx_dropped", "tx_dropped") if k in iface]
+    return ", ".join(parts)
+
+
+def main():
+    results_md = sys.argv[1]
+    perf_txt = sys.argv[2] if len(sys.argv) > 2 else ""
+    env = os.environ
+    head, rows = table()
+    mhead, mrows = micro_table()
+    quick = env.get("QUICK") == "1"
+    print()
+    print(plain(head, rows))
+    if mrows:
+        print()
+        print("stack microbenchmark (bench/micro.c, in-memory link, one core):")
+        print(plain(mhead, mrows))
+    print()
+
+    notes = []
+    with open(os.path.join(WORK, "notes")) as f:
+        notes = [n.strip() for n in f if n.strip()]
+    perf = ""
+    if perf_txt and os.path.exists(perf_txt):
+        perf = open(perf_txt).read().rstrip()
+
+    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip()
+    doc = []
+    doc.append("# tcpgate benchmark results")
+    doc.append("")
+    doc.append("Generated by `make bench` (bench/run.sh)%s." %
+               (" with BENCH_QUICK=1 (smoke test: 1 short run, fewer held connections; "
+                "numbers are indicative only)" if quick else ""))
+    doc.append("")
+    doc.append("- date: %s" % now)
+    doc.append("- machine: %s CPUs, %s, kernel %s" % (env.get("NPROC"), env.get("CPU"), env.get("KERNEL")))
+    doc.append("- git commit: %s%s" % (env.get("COMMIT"), env.get("DIRTY", "")))
+    doc.append("- runs per cell: %s, %s s each (median shown, (min-max) when more than one run); "
+               "held connections requested: %s" % (env.get("RUNS"), env.get("DUR"), env.get("HOLD_N")))
+    doc.append("- tcpgate: workers = 1, MTU 1500, %s" % env.get("TCPGATE_OFFLOAD_NOTE", env.get("TG_OFFLOAD_NOTE", "")))
+    doc.append("- HAProxy %s, mode tcp, nbthread %s; backends: nginx (1 KiB static file, keep-alive) "
+               "and iperf3 on 127.0.0.1, shared by both proxies" % (env.get("HAP_VERSION"), env.get("HAP_THREADS")))
+    doc.append("- paths: tcpgate = client netns -> TAP -> tcpgate -> loopback; HAProxy = client netns -> "
+               "veth -> HAProxy -> loopback; direct = client netns -> veth -> backend (no proxy). "
+               "Client, proxy and backends share the same %s CPUs." % env.get("NPROC"))
+    doc.append("")
+    doc.append(md(head, rows))
+    doc.append("")
+    if mrows:
+        doc.append("Stack microbenchmark (bench/micro.c: the stack alone on the in-memory link, "
+                   "one thread, virtual clock; CPU time from CLOCK_PROCESS_CPUTIME_ID):")
+        doc.append("")
+        doc.append(md(mhead, mrows))
+        doc.append("")
+    doc.append("## Notes")
+    doc.append("")
+    doc.append("- Ratios are tcpgate/HAProxy medians; for latency and RSS lower is better. "
+               "The target column is DESIGN.md §8.")
+    doc.append("- Loss rows: nftables `numgen random mod 100 < 1 drop` on TCP in the client netns, input "
+               "and output. Segmentation offloads (TSO/GSO/GRO) are off on the client-side devices and the "
+               "root-side veth for those runs only, so a drop is one wire packet on every path.")
+    doc.append("- Held connections: bench/hold.c opens them from the client netns (several source "
+               "addresses, 1000 handshakes in flight), then the proxy's VmRSS is read; both proxies "
+               "balance over four nginx ports so the backend side fits the ephemeral port range. "
+               "Kernel socket memory is not in RSS: HAProxy's client side lives in the kernel, "
+               "tcpgate's in its own process.")
+    tc = tcp_counters(env.get("TG_STATS_JSON", ""))
+    if tc:
+        doc.append("- tcpgate TCP counters after the loss runs: " + tc)
+    tch = tcp_counters(env.get("TG_HOLD_STATS", ""))
+    if tch:
+        doc.append("- tcpgate TCP counters with the connections held: " + tch)
+    if env.get("TG_STARTS") and int(env["TG_STARTS"]) > 2:
+        doc.append("- tcpgate was started %s times (restarts after failures; the held-connection run "
+                   "always starts a fresh one)" % env["TG_STARTS"])
+    for n in notes:
+        doc.append("- " + n)
+    if perf:
+        doc.append("")
+        doc.append("### perf: tcpgate during an iperf3 download (perf record -g, self time by symbol)")
+        doc.append("")
+        doc.append("```")
+        doc.append(perf)
+        doc.append("```")
+    doc.append("")
+    with open(results_md, "w") as f:
+        f.write("\n".join(doc))
+    if notes:
+        print("notes:")
+        for n in notes:
+            print("  - " + n)
+
+
+if __name__ == "__main__":
+    main()
