@@ -19,7 +19,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 tg_init 2>/dev/null
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 step "Backends (root namespace, loopback)"
 mapfile -t PORTS < <(free_ports 3)
