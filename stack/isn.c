@@ -11,6 +11,7 @@
  * creation when the configured key is all zero, see tcp_table_create()). M is
  * derived from the @now of the entry point, so the virtual clock of the tests
  * drives it too. cfg.isn_fixed overrides everything (tests only; tcp_conn.c).
+ * isn_siphash() is also the MAC of the SYN cookies (syncookie.c).
  *
  * No state, no limits.
  */
@@ -55,7 +56,7 @@ static uint64_t load_le64(const uint8_t *p)
  *
  * Return: the 64-bit hash
  */
-static uint64_t isn_siphash(const uint8_t key[16], const uint8_t *m, size_t len)
+uint64_t isn_siphash(const uint8_t key[16], const uint8_t *m, size_t len)
 {
 	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
 	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,

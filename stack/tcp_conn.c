@@ -26,6 +26,12 @@
  * held). connections_active counts every other entry in the table.
  *
  * RFC 5961 §7 challenge ACK rate limit: at most 10 per second per stack.
+ *
+ * tcp_conn_set_state() and tcp_conn_close() keep tcp_table.half_open, the
+ * count of SYN-RECEIVED connections that switches SYN cookies on
+ * (syncookie.c). tcp_accept()/tcp_reject() of a connection created from a
+ * cookie (TCP_CF_COOKIE) establish it / reset it as the ESTABLISHED
+ * connection the client already has (stack.h "SYN cookies").
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,6 +91,12 @@ struct tcp_table *tcp_table_create(struct stack *s, char *err, size_t errlen)
 	if (!memcmp(t->isn_key, zero, 16) &&
 	    getrandom(t->isn_key, 16, 0) != 16) {
 		snprintf(err, errlen, "tcp: getrandom: %s", strerror(errno));
+		tcp_table_destroy(t);
+		return NULL;
+	}
+	s->tcp = t;			/* syncookie_init() works on the stack */
+	if (syncookie_init(s, err, errlen)) {
+		s->tcp = NULL;
 		tcp_table_destroy(t);
 		return NULL;
 	}
@@ -231,6 +243,11 @@ void tcp_conn_event(struct tcp_conn *c, enum tcp_event ev)
 void tcp_conn_set_state(struct tcp_conn *c, enum tcp_state st)
 {
 	assert(st != TCP_S_CLOSED && st != TCP_S_TIME_WAIT);
+	/* the half-open gauge that switches SYN cookies on (syncookie.c) */
+	if (c->state == TCP_S_SYN_RECEIVED)
+		c->s->tcp->half_open--;
+	if (st == TCP_S_SYN_RECEIVED)
+		c->s->tcp->half_open++;
 	c->state = st;
 }
 
@@ -251,6 +268,8 @@ void tcp_conn_close(struct tcp_conn *c)
 	} else {
 		STAT_DEC(s, connections_active);
 	}
+	if (c->state == TCP_S_SYN_RECEIVED)
+		s->tcp->half_open--;
 	c->state = TCP_S_CLOSED;
 	c->flags |= TCP_CF_DEAD;
 	tcp_conn_unhash(c);
@@ -288,6 +307,9 @@ void tcp_conn_time_wait(struct tcp_conn *c)
  */
 void tcp_conn_timeout(struct tcp_conn *c)
 {
+	/* a held cookie connection is ESTABLISHED for the client: in-window RST */
+	if (c->flags & TCP_CF_COOKIE)
+		c->flags &= ~TCP_CF_PENDING;
 	tcp_out_rst_conn(c);
 	STAT_INC(c->s, timeouts);
 	tcp_conn_event(c, TCP_EV_TIMEOUT);
@@ -457,7 +479,10 @@ int tcp_accept(struct tcp_conn *c, stack_time_us now)
 	tcp_table_enter(s);
 	c->flags &= ~TCP_CF_PENDING;
 	tcp_timer_stop(c, TCP_T_PENDING);
-	tcp_out_synack(c);
+	if (c->flags & TCP_CF_COOKIE)
+		syncookie_establish(c);	/* the handshake is already complete */
+	else
+		tcp_out_synack(c);
 	tcp_table_leave(s);
 	return 0;
 }
@@ -478,6 +503,10 @@ void tcp_reject(struct tcp_conn *c, stack_time_us now)
 	tcp_table_enter(s);
 	if (c->flags & TCP_CF_PENDING)
 		STAT_INC(s, syn_rejected);
+	/* a held cookie connection is ESTABLISHED for the client: the RST
+	 * must be <SEQ=SND.NXT> to be accepted (RFC 5961 §3.2), not <SEQ=0> */
+	if (c->flags & TCP_CF_COOKIE)
+		c->flags &= ~TCP_CF_PENDING;
 	tcp_out_rst_conn(c);
 	tcp_conn_close(c);
 	tcp_table_leave(s);

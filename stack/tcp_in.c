@@ -63,6 +63,12 @@
  *      window updates at once.
  *  18. ops.syn() REJECT: RST,ACK; the connection still gets TCP_EV_CLOSED, so
  *      the contract "valid from ops.syn() until TCP_EV_CLOSED" always holds.
+ *  19. SYN cookies (RFC 4987 §3.6, syncookie.c): with cfg.syncookie_threshold
+ *      connections half-open, a SYN gets a cookie SYN-ACK and no state (only
+ *      MSS offered, window 65535; ops.syn() is not called yet). An ACK for
+ *      no connection within 192 s of the last cookie is checked: valid →
+ *      the connection is created and ops.syn() asked (stack.h "SYN
+ *      cookies"); invalid → RST as in choice 1, counted syncookies_failed.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -149,6 +155,11 @@ static void tcp_in_syn(struct stack *s, const struct tcp_tuple *tu,
 		STAT_DROP(s, drop_tcp_bad_header);
 		return;
 	}
+	if (syncookie_active(s)) {		/* choice 19: no state under pressure */
+		STAT_INC(s, syn_received);
+		syncookie_send(s, tu, seg);
+		return;
+	}
 	c = tcp_conn_alloc(s, tu);
 	if (!c) {
 		STAT_DROP(s, syn_dropped);
@@ -176,6 +187,81 @@ static void tcp_in_syn(struct stack *s, const struct tcp_tuple *tu,
 	}
 }
 
+static bool tcp_in_conn(struct tcp_conn *c, struct tcp_seg *seg);
+
+/**
+ * tcp_in_cookie_ack() - choice 19: an ACK for no connection may return a cookie
+ * @s:		the stack
+ * @tu:		its tuple
+ * @seg:	the segment: ACK without SYN or RST
+ *
+ * A valid cookie (syncookie.c) recreates the SYN-RECEIVED TCB the SYN would
+ * have made (ISS = SEG.ACK - 1, IRS = SEG.SEQ - 1, the MSS from the cookie,
+ * no other options) and asks ops.syn(): ACCEPT completes the handshake with
+ * this very segment, PENDING holds the connection until tcp_accept(), REJECT
+ * answers RST. An invalid one gets the RST of RFC 9293 §3.10.7.1.
+ *
+ * Return: true if the segment was handled here
+ */
+static bool tcp_in_cookie_ack(struct stack *s, const struct tcp_tuple *tu,
+			      struct tcp_seg *seg)
+{
+	struct tcp_seg syn = { .seq = seg->seq - 1, .len = 1, .wnd = seg->wnd,
+			       .flags = TCP_SYN };
+	enum stack_syn_verdict v;
+	struct tcp_conn *c;
+	uint16_t mss;
+
+	if (!syncookie_recent(s))
+		return false;
+	if (syncookie_check(s, tu, seg, &mss)) {
+		STAT_INC(s, syncookies_failed);
+		tcp_out_rst_reply(s, tu, seg);	/* <SEQ=SEG.ACK><CTL=RST> */
+		return true;
+	}
+	c = tcp_conn_alloc(s, tu);
+	if (!c) {
+		STAT_DROP(s, syn_dropped);	/* the client retransmits */
+		return true;
+	}
+	syn.opt.mss_ok = true;
+	syn.opt.mss = mss;
+	tcp_in_init_conn(c, &syn);
+	c->flags |= TCP_CF_COOKIE;
+	c->iss = seg->ack - 1;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;	/* our SYN-ACK was sent */
+	c->snd_wl2 = c->iss;
+	c->rcv_adv = c->rcv_nxt + 65535u;	/* the cookie SYN-ACK's window */
+	v = s->cfg.ops->syn(s->cfg.app, c, &c->tuple);
+	switch (v) {
+	case STACK_SYN_ACCEPT:
+		STAT_INC(s, connections_total);
+		STAT_INC(s, syncookies_accepted);
+		tcp_in_conn(c, seg);		/* SYN-RECEIVED + this ACK */
+		return true;
+	case STACK_SYN_PENDING:
+		STAT_INC(s, connections_total);
+		STAT_INC(s, syncookies_accepted);
+		c->flags |= TCP_CF_PENDING;
+		c->snd_wnd = seg->wnd;		/* taken by syncookie_establish() */
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = seg->ack;
+		if (seg->wnd > c->max_snd_wnd)
+			c->max_snd_wnd = seg->wnd;
+		if (seg->dlen || (seg->flags & TCP_FIN))
+			STAT_DROP(s, drop_tcp_rcv_full);	/* held: resent later */
+		tcp_timer_set(c, TCP_T_PENDING, s->now + TCP_PENDING_US);
+		return true;
+	case STACK_SYN_REJECT:
+	default:
+		STAT_INC(s, syn_rejected);
+		tcp_out_rst_reply(s, tu, seg);	/* the client is ESTABLISHED: <SEQ=SEG.ACK> */
+		tcp_conn_close(c);
+		return true;
+	}
+}
+
 /**
  * tcp_in_listen() - RFC 9293 §3.10.7.1/§3.10.7.2: segment for no connection
  * @s:		the stack
@@ -183,7 +269,7 @@ static void tcp_in_syn(struct stack *s, const struct tcp_tuple *tu,
  * @seg:	the segment
  */
 static void tcp_in_listen(struct stack *s, const struct tcp_tuple *tu,
-			  const struct tcp_seg *seg)
+			  struct tcp_seg *seg)
 {
 	/* RFC 9293 §3.10.7.1: an incoming RST is discarded */
 	if (seg->flags & TCP_RST) {
@@ -192,6 +278,8 @@ static void tcp_in_listen(struct stack *s, const struct tcp_tuple *tu,
 	}
 	/* RFC 9293 §3.10.7.2 second check: any ACK is bad → <SEQ=SEG.ACK><CTL=RST> */
 	if (seg->flags & TCP_ACK) {
+		if (!(seg->flags & TCP_SYN) && tcp_in_cookie_ack(s, tu, seg))
+			return;
 		tcp_out_rst_reply(s, tu, seg);
 		return;
 	}
