@@ -142,6 +142,14 @@ struct stack_link {
 	void *ctx;
 };
 
+/* Congestion control of the stack's connections (stack_config.cc) */
+enum stack_cc {
+	STACK_CC_CUBIC = 0,	/* RFC 9438, the default */
+	STACK_CC_NEWRENO,	/* RFC 5681 / RFC 6582 */
+	STACK_CC__COUNT
+};
+extern const char *const stack_cc_names[STACK_CC__COUNT];
+
 /**
  * struct stack_config - parameters fixed at stack_create()
  * @addr:		the stack's own IPv4 address (answers ARP and ping)
@@ -167,6 +175,7 @@ struct stack_link {
  *			(0: 64)
  * @ooo_pool:		chunks for the whole stack, allocated at start
  *			(0: min(max_conns * ooo_per_conn, 4096))
+ * @cc:			congestion control (zero: CUBIC)
  */
 struct stack_config {
 	uint32_t addr;
@@ -183,6 +192,8 @@ struct stack_config {
 	/* receive side (additive) */
 	uint32_t keepalive_idle_s, keepalive_intvl_s, keepalive_count;
 	uint32_t ooo_per_conn, ooo_pool;
+	/* send side (additive) */
+	enum stack_cc cc;
 };
 
 /**
@@ -216,6 +227,9 @@ struct stack_stats {
 	uint64_t drop_tcp_paws;		/* RFC 7323 §5: old timestamp */
 	uint64_t drop_tcp_no_ts;	/* RFC 7323 §3.2: no timestamp after negotiation */
 	uint64_t keepalive_probes;
+	/* send side (additive) */
+	uint64_t fast_retransmits;	/* loss recoveries entered on dupACKs/SACK */
+	uint64_t sack_recoveries;	/* of those, RFC 6675 SACK-based ones */
 };
 
 /**

@@ -41,6 +41,8 @@
 #define TCP_FIN_WAIT_2_US	60000000u	/* idle FIN-WAIT-2 before giving up */
 #define TCP_PENDING_US		75000000u	/* SYN-RECEIVED waiting for tcp_accept() */
 #define TCP_CHALLENGE_ACK_LIMIT	10		/* RFC 5961 §7: per second per stack */
+#define TCP_DUPTHRESH		3		/* RFC 5681 §3.2, RFC 6675 §2 */
+#define TCP_SACK_RANGES		8		/* scoreboard size (tcp_sack.c) */
 /* --- receive side and options (RFC 7323, RFC 2018, reassembly, keep-alive) --- */
 #define TCP_SACK_MAX_BLOCKS	4		/* RFC 2018 §3: at most 4 fit in 40 bytes */
 #define TCP_WS_MAX		14		/* RFC 7323 §2.3 */
@@ -113,14 +115,31 @@ struct tcp_opts {
  * @cwnd:	congestion window, bytes
  * @ssthresh:	slow start threshold, bytes
  * @dupacks:	consecutive duplicate ACKs
- * @recover:	RFC 6582 recovery point
+ * @recover:	RFC 6582 recover / RFC 6675 RecoveryPoint (exclusive end)
  * @acked_acc:	bytes acked in congestion avoidance not yet turned into cwnd
+ * @epoch_start: CUBIC: start of the congestion avoidance stage, or NEVER
+ * @w_max, @k, @w_est: CUBIC (RFC 9438 §4.1-4.3), in segments and seconds
  */
 struct tcp_cc {
 	uint32_t cwnd, ssthresh;
 	uint32_t dupacks;
 	uint32_t recover;
 	uint32_t acked_acc;
+	stack_time_us epoch_start;
+	double w_max, k, w_est;
+};
+
+/**
+ * struct tcp_sack_board - what the peer SACKed (RFC 6675 §3, tcp_sack.c)
+ * @r:		disjoint, non-adjacent ranges [left, right), sorted, above SND.UNA
+ * @n:		ranges used
+ * @high_rxt:	RFC 6675 HighRxt, exclusive end of the highest retransmission
+ * @rescue_rxt:	RFC 6675 RescueRxt
+ */
+struct tcp_sack_board {
+	struct tcp_sack_block r[TCP_SACK_RANGES];
+	uint8_t n;
+	uint32_t high_rxt, rescue_rxt;
 };
 
 /**
@@ -149,6 +168,7 @@ struct tcp_cc {
  * @probes:		zero-window probes sent without an answer
  * @persist_backoff:	exponent of the persist interval
  * @cc:			congestion control
+ * @sb:			SACK scoreboard (with sack_ok)
  * @snd_wscale, @rcv_wscale: window scaling shifts, -1 = off (RFC 7323, later)
  * @sack_ok:		SACK negotiated (RFC 2018, later)
  * @timer:		deadline of each enum tcp_timer_kind
@@ -180,6 +200,7 @@ struct tcp_conn {
 	uint8_t backoff, probes, persist_backoff;
 
 	struct tcp_cc cc;
+	struct tcp_sack_board sb;
 	int8_t snd_wscale, rcv_wscale;
 	bool sack_ok;
 
