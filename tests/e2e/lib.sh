@@ -59,9 +59,27 @@ fail() {
 	exit 1
 }
 
+# pass [MESSAGE]: if tcpgate is still running, stop it gracefully first; it must exit
+# 0 within the drain timeout and its log must hold no sanitizer report.
 pass() {
+	local rc=0
+	if [ -n "$TG_PID" ]; then
+		tg_alive || fail "tcpgate is no longer running"
+		tg_stop || rc=$?
+		[ $rc -eq 0 ] || fail "tcpgate exited with status $rc on SIGTERM (expected 0)"
+	fi
+	tg_check_log
 	log "PASS${1:+: $*}"
 	exit 0
+}
+
+# tg_check_log: fail if tcpgate's log holds a sanitizer report.
+tg_check_log() {
+	[ -n "$TG_DIR" ] && [ -f "$TG_DIR/tcpgate.log" ] || return 0
+	if grep -Eq 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$TG_DIR/tcpgate.log"; then
+		grep -E -A 30 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$TG_DIR/tcpgate.log" | head -n 60 >&2
+		fail "sanitizer report in tcpgate's log"
+	fi
 }
 
 need_root() {

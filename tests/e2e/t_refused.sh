@@ -27,7 +27,9 @@ crc=$?
 set -e
 [ $crc -eq 7 ] || fail "curl exit $crc, expected 7"
 
-tg_stop || log "tcpgate exit status $? on SIGTERM"
+rc=0
+tg_stop || rc=$?
+[ $rc -eq 0 ] || fail "tcpgate exited with status $rc on SIGTERM (expected 0)"
 [ -s "$PCAP" ] || fail "pcap $PCAP missing or empty"
 counts=$("$PY" "$TOOLS/pcapstat.py" "$PCAP" --src "$TG_VIP")
 log "segments from $TG_VIP in pcap: $counts"
