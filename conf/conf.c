@@ -71,6 +71,8 @@ static void conf_set_defaults(struct conf *c)
 	c->iface.mtu = 1500;
 	c->iface.offload = true;
 	c->iface.workers = 1;
+	c->iface.fault.seed = 1;
+	c->iface.fault.reorder_delay_ms = 5;
 	c->stats_addr = 0x7f000001;	/* 127.0.0.1 */
 	c->stats_port = 9180;
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",

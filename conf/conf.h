@@ -31,9 +31,21 @@ enum conf_congestion { CONF_CC_CUBIC = 0, CONF_CC_NEWRENO, CONF_CC__COUNT };
 extern const char *const conf_balance_names[CONF_BALANCE__COUNT];
 extern const char *const conf_proxy_protocol_names[CONF_PP__COUNT];
 extern const char *const conf_congestion_names[CONF_CC__COUNT];
+enum conf_fault_dir { CONF_FAULT_BOTH = 0, CONF_FAULT_IN, CONF_FAULT_OUT, CONF_FAULT__COUNT };
+extern const char *const conf_fault_dir_names[CONF_FAULT__COUNT];
 
 /* The MAC used when the interface sets none (iface.mac holds it, mac_set false) */
 #define CONF_DEFAULT_MAC { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }
+
+/* interface.fault: the seeded fault injector on the link (stack/link_fault.h),
+ * for experiments and tests; probabilities in percent, 0..100 */
+struct conf_fault {
+	bool enabled;			/* group present */
+	unsigned seed;			/* default 1 */
+	double drop, duplicate, reorder, corrupt, truncate;	/* default 0 */
+	unsigned reorder_delay_ms;	/* default 5, 0..10000 */
+	enum conf_fault_dir direction;	/* default both */
+};
 
 struct conf_interface {
 	enum conf_link_type type;
@@ -46,6 +58,7 @@ struct conf_interface {
 	uint16_t mtu;			/* 576..9000 */
 	bool offload;
 	unsigned workers;		/* 1..64 */
+	struct conf_fault fault;	/* optional group */
 };
 
 struct conf_defaults {

@@ -11,7 +11,8 @@
  * place and validation carries on to find the next problem.
  *
  * libconfig gives integers as INT or INT64 depending on their size, so both
- * are accepted and range-checked as 64-bit; floats are never integers.
+ * are accepted and range-checked as 64-bit; floats are never integers
+ * (conf_get_double() takes either).
  */
 #include <stdio.h>
 #include <string.h>
@@ -169,6 +170,47 @@ int conf_get_uint(struct conf_report *r, const config_setting_t *group,
 		return -1;
 	}
 	*out = (unsigned)v;
+	return 1;
+}
+
+/**
+ * conf_get_double() - a number key (integer or float) within [@min, @max]
+ * @r:		report
+ * @group:	group holding the key
+ * @what:	section description for messages
+ * @key:	key name
+ * @min:	smallest allowed value
+ * @max:	largest allowed value
+ * @out:	set only on success
+ *
+ * Return: 0 absent, 1 set, -1 wrong (reported)
+ */
+int conf_get_double(struct conf_report *r, const config_setting_t *group,
+		    const char *what, const char *key, double min, double max,
+		    double *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	double v;
+	int type;
+
+	if (!s)
+		return 0;
+	type = config_setting_type(s);
+	if (type == CONFIG_TYPE_FLOAT) {
+		v = config_setting_get_float(s);
+	} else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+		v = (double)config_setting_get_int64(s);
+	} else {
+		conf_report(r, s, "'%s' in %s must be a number, not %s", key, what,
+			    conf_type_name(type));
+		return -1;
+	}
+	if (!(v >= min && v <= max)) {
+		conf_report(r, s, "'%s' in %s must be between %g and %g (got %g)",
+			    key, what, min, max, v);
+		return -1;
+	}
+	*out = v;
 	return 1;
 }
 

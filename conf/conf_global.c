@@ -8,6 +8,9 @@
  * cannot: address forms, name rules, the unicast bit of a MAC. A bad key is
  * reported and leaves its default, so one pass finds every problem.
  *
+ * interface.fault (the link fault injector, percentages as integer or
+ * float) is optional; its presence turns the injector on.
+ *
  * Only "interface" is required (and in it "name" and "address"); the other
  * sections may be left out entirely.
  */
@@ -29,9 +32,21 @@ static const char *const conf_link_type_names[] = {
 static_assert(sizeof(conf_link_type_names) / sizeof(conf_link_type_names[0]) ==
 	      CONF_LINK_PACKET + 1, "conf_link_type_names out of sync");
 
+const char *const conf_fault_dir_names[CONF_FAULT__COUNT] = {
+	[CONF_FAULT_BOTH] = "both",
+	[CONF_FAULT_IN] = "in",
+	[CONF_FAULT_OUT] = "out",
+};
+static_assert(sizeof(conf_fault_dir_names) / sizeof(conf_fault_dir_names[0]) ==
+	      CONF_FAULT__COUNT, "conf_fault_dir_names out of sync");
+
 static const char *const conf_iface_keys[] = {
 	"type", "name", "netns", "address", "mac", "mtu", "offload", "workers",
-	NULL
+	"fault", NULL
+};
+static const char *const conf_fault_keys[] = {
+	"seed", "drop", "duplicate", "reorder", "reorder_delay_ms", "corrupt",
+	"truncate", "direction", NULL
 };
 static const char *const conf_stats_keys[] = { "listen", NULL };
 static const char *const conf_control_keys[] = { "socket", NULL };
@@ -194,6 +209,35 @@ static void conf_iface_mac(struct conf_report *r, const config_setting_t *g,
 }
 
 /**
+ * conf_iface_fault() - interface "fault" (optional): the link fault injector
+ * @r:		report
+ * @g:		the interface group
+ * @f:		destination, holding the defaults on entry
+ */
+static void conf_iface_fault(struct conf_report *r, const config_setting_t *g,
+			     struct conf_fault *f)
+{
+	static const char what[] = "interface.fault";
+	const config_setting_t *fg;
+	unsigned v;
+
+	if (conf_get_group(r, g, "interface", "fault", &fg) <= 0)
+		return;
+	f->enabled = true;
+	conf_check_keys(r, fg, what, conf_fault_keys);
+	conf_get_uint(r, fg, what, "seed", 0, 0xffffffffu, &f->seed);
+	conf_get_double(r, fg, what, "drop", 0, 100, &f->drop);
+	conf_get_double(r, fg, what, "duplicate", 0, 100, &f->duplicate);
+	conf_get_double(r, fg, what, "reorder", 0, 100, &f->reorder);
+	conf_get_double(r, fg, what, "corrupt", 0, 100, &f->corrupt);
+	conf_get_double(r, fg, what, "truncate", 0, 100, &f->truncate);
+	conf_get_uint(r, fg, what, "reorder_delay_ms", 0, 10000, &f->reorder_delay_ms);
+	if (conf_get_enum(r, fg, what, "direction", conf_fault_dir_names,
+			  CONF_FAULT__COUNT, &v) > 0)
+		f->direction = (enum conf_fault_dir)v;
+}
+
+/**
  * conf_parse_interface() - the required "interface" section
  * @r:		report
  * @root:	root setting
@@ -221,6 +265,7 @@ void conf_parse_interface(struct conf_report *r, const config_setting_t *root,
 		iface->mtu = (uint16_t)v;
 	conf_get_bool(r, g, "interface", "offload", &iface->offload);
 	conf_get_uint(r, g, "interface", "workers", 1, 64, &iface->workers);
+	conf_iface_fault(r, g, &iface->fault);
 }
 
 /**

@@ -60,6 +60,9 @@ bool conf_check_keys(struct conf_report *r, const config_setting_t *group,
 int conf_get_uint(struct conf_report *r, const config_setting_t *group,
 		  const char *what, const char *key, unsigned min, unsigned max,
 		  unsigned *out);
+int conf_get_double(struct conf_report *r, const config_setting_t *group,
+		    const char *what, const char *key, double min, double max,
+		    double *out);
 int conf_get_bool(struct conf_report *r, const config_setting_t *group,
 		  const char *what, const char *key, bool *out);
 int conf_get_string(struct conf_report *r, const config_setting_t *group,

@@ -356,7 +356,7 @@ Test(conf, unknown_keys_at_every_level)
 		"  backends = ( { address = \"1.2.3.4:5\";\n"
 		"    wieght = 2; } );\n"
 		"  health = { every = 3; }; } );\n",
-		"F:2: unknown key 'speed' in interface (valid: type, name, netns, address, mac, mtu, offload, workers)\n"
+		"F:2: unknown key 'speed' in interface (valid: type, name, netns, address, mac, mtu, offload, workers, fault)\n"
 		"F:3: unknown key 'port' in stats (valid: listen)\n"
 		"F:4: unknown key 'path' in control (valid: socket)\n"
 		"F:5: unknown key 'timeout' in defaults (valid: connect_timeout_ms, idle_timeout_s, drain_timeout_s, max_connections, retries, congestion)\n"
@@ -810,4 +810,66 @@ Test(conf, name_tables)
 Test(conf, free_null_is_harmless)
 {
 	conf_free(NULL);
+}
+
+Test(conf, fault_injector_absent_by_default)
+{
+	struct conf *c = load_ok(IFACE);
+
+	cr_assert(!c->iface.fault.enabled);
+	cr_assert_eq(c->iface.fault.seed, 1);
+	cr_assert_eq(c->iface.fault.reorder_delay_ms, 5);
+	conf_free(c);
+}
+
+Test(conf, fault_injector_every_field)
+{
+	struct conf *c = load_ok(
+		"interface = { name = \"tg0\"; address = \"10.88.0.1/24\";\n"
+		"  fault = { seed = 42; drop = 0.5; duplicate = 2; reorder = 5.0;\n"
+		"            reorder_delay_ms = 7; corrupt = 1.0; truncate = 0.25;\n"
+		"            direction = \"in\"; }; };\n");
+
+	cr_assert(c->iface.fault.enabled);
+	cr_assert_eq(c->iface.fault.seed, 42);
+	cr_assert_float_eq(c->iface.fault.drop, 0.5, 1e-9);
+	cr_assert_float_eq(c->iface.fault.duplicate, 2.0, 1e-9);
+	cr_assert_float_eq(c->iface.fault.reorder, 5.0, 1e-9);
+	cr_assert_float_eq(c->iface.fault.corrupt, 1.0, 1e-9);
+	cr_assert_float_eq(c->iface.fault.truncate, 0.25, 1e-9);
+	cr_assert_eq(c->iface.fault.reorder_delay_ms, 7);
+	cr_assert_eq(c->iface.fault.direction, CONF_FAULT_IN);
+	conf_free(c);
+	c = load_ok("interface = { name = \"tg0\"; address = \"10.88.0.1/24\";\n"
+		    "  fault = { }; };\n");
+	cr_assert(c->iface.fault.enabled, "an empty group turns it on (no faults)");
+	cr_assert_eq(c->iface.fault.direction, CONF_FAULT_BOTH);
+	conf_free(c);
+}
+
+Test(conf, fault_injector_errors)
+{
+	expect_errors(
+		"interface = { name = \"tg0\"; address = \"10.88.0.1/24\";\n"
+		"  fault = {\n"
+		"    drop = 100.5;\n"
+		"    duplicate = -1;\n"
+		"    reorder = \"5\";\n"
+		"    reorder_delay_ms = 20000;\n"
+		"    corrupt = true;\n"
+		"    direction = \"sideways\";\n"
+		"    seed = -3;\n"
+		"    jitter = 1; }; };\n",
+		"F:3: 'drop' in interface.fault must be between 0 and 100 (got 100.5)\n"
+		"F:4: 'duplicate' in interface.fault must be between 0 and 100 (got -1)\n"
+		"F:5: 'reorder' in interface.fault must be a number, not a string\n"
+		"F:6: 'reorder_delay_ms' in interface.fault must be between 0 and 10000 (got 20000)\n"
+		"F:7: 'corrupt' in interface.fault must be a number, not a boolean\n"
+		"F:8: 'direction' in interface.fault must be one of both, in, out (got 'sideways')\n"
+		"F:9: 'seed' in interface.fault must be between 0 and 4294967295 (got -3)\n"
+		"F:10: unknown key 'jitter' in interface.fault (valid: seed, drop, duplicate, reorder, reorder_delay_ms, corrupt, truncate, direction)\n");
+	expect_errors(
+		"interface = { name = \"tg0\"; address = \"10.88.0.1/24\";\n"
+		"  fault = 5; };\n",
+		"F:2: 'fault' in interface must be a group { ... }, not an integer\n");
 }
