@@ -27,10 +27,13 @@ ROWS = [
     ("lat_p99", "latency p99, 1 connection", "us", "lo", "<= 1.0"),
     ("loss_up", "iperf3 upload, 1% loss each way", "Gbit/s", "hi", ""),
     ("loss_down", "iperf3 download, 1% loss each way", "Gbit/s", "hi", ""),
-    ("hold_conns", "connections held (client side)", "conns", "hi", ""),
-    ("hold_backend", "  backend connections established", "conns", "hi", ""),
+    ("hold_want", "held conns: asked for (fd limit, see notes)", "conns", "hi", "100000"),
+    ("hold_conns", "held conns: established, client side", "conns", "hi", ""),
+    ("hold_backend", "held conns: proxied to a backend", "conns", "hi", ""),
     ("hold_rss_idle", "proxy RSS before", "MiB", "lo", ""),
-    ("hold_rss", "proxy RSS, connections held", "MiB", "lo", "<= 150 MiB"),
+    ("hold_rss", "proxy RSS, connections held", "MiB", "lo", ""),
+    ("hold_per_conn", "proxy RSS per held connection", "KiB", "lo", ""),
+    ("hold_rss_100k", "proxy RSS at 100k (linear extrapolation)", "MiB", "lo", "<= 150 MiB"),
 ]
 
 
@@ -197,10 +200,14 @@ def main():
                "and output. Segmentation offloads (TSO/GSO/GRO) are off on the client-side devices and the "
                "root-side veth for those runs only, so a drop is one wire packet on every path.")
     doc.append("- Held connections: bench/hold.c opens them from the client netns (several source "
-               "addresses, 1000 handshakes in flight), then the proxy's VmRSS is read; both proxies "
-               "balance over four nginx ports so the backend side fits the ephemeral port range. "
-               "Kernel socket memory is not in RSS: HAProxy's client side lives in the kernel, "
-               "tcpgate's in its own process.")
+               "addresses, 1000 handshakes in flight), then the proxy's VmRSS is read. The open-file "
+               "limit here is %s per process (raising the hard limit needs CAP_SYS_RESOURCE): "
+               "tcpgate needs one fd per connection (its backend socket), HAProxy two, so each is "
+               "asked for min(requested, what its fds allow); the 100k row extrapolates linearly "
+               "from idle RSS + per-connection RSS. Both proxies balance over four nginx ports so "
+               "the backend side fits the ephemeral port range. Kernel socket memory is not in RSS: "
+               "HAProxy's client side lives in the kernel, tcpgate's in its own process."
+               % env.get("FD_LIMIT"))
     tc = tcp_counters(env.get("TG_STATS_JSON", ""))
     if tc:
         doc.append("- tcpgate TCP counters after the loss runs: " + tc)

@@ -82,6 +82,7 @@ if ip -4 -o addr show | grep -q ' 10\.89\.0\.'; then
 fi
 
 WORK=$(mktemp -d /tmp/tcpgate-bench.XXXXXX)
+chmod 0755 "$WORK"	# nginx workers (not root) read the static file
 mkdir -p "$WORK/pids" "$WORK/res" "$WORK/www" "$WORK/logs"
 NS_CREATED=0
 
@@ -174,8 +175,17 @@ import socket, sys
 socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()' "$1" "$2"
 }
 
-# Many sockets: tcpgate and HAProxy hold ~2 fds per held connection.
-ulimit -n 1048576 2>/dev/null || ulimit -n "$(cat /proc/sys/fs/nr_open)" 2>/dev/null || true
+# Many sockets: tcpgate holds one fd per connection (the backend socket),
+# HAProxy two. Raise the soft limit to the hard one; raising the hard limit
+# needs CAP_SYS_RESOURCE, which a container may not have: then the held
+# connections are capped per process and the report says so.
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FD_LIMIT=$(ulimit -n)
+HAP_MAXCONN=$(((FD_LIMIT - 100) / 2))
+[ "$HAP_MAXCONN" -gt 250000 ] && HAP_MAXCONN=250000
+TG_HOLD_CAP=$((FD_LIMIT - 300))	# tcpgate: one fd per held connection + its own
+HAP_HOLD_CAP=$((HAP_MAXCONN - 100))
+CLIENT_CHUNK=$((FD_LIMIT - 200 < 50000 ? FD_LIMIT - 200 : 50000))	# connections per hold process
 
 # ---------------------------------------------------------------- build the tools
 log "building bench tools"
@@ -218,8 +228,8 @@ head -c 1024 /dev/zero | tr '\0' 'x' >"$WORK/www/index.html"
 mkdir -p "$WORK/nginx/tmp"
 {
 	echo "daemon off; master_process on; worker_processes $NPROC;"
-	echo "worker_rlimit_nofile 400000; pid $WORK/nginx/nginx.pid; error_log $WORK/logs/nginx-error.log error;"
-	echo "events { worker_connections 200000; use epoll; multi_accept on; }"
+	echo "worker_rlimit_nofile $FD_LIMIT; pid $WORK/nginx/nginx.pid; error_log $WORK/logs/nginx-error.log crit;"
+	echo "events { worker_connections $((FD_LIMIT - 100)); use epoll; multi_accept on; }"
 	echo "http {"
 	echo "  access_log off; sendfile on; tcp_nopush on; tcp_nodelay on;"
 	echo "  keepalive_timeout 600s; keepalive_requests 100000000;"
@@ -228,7 +238,8 @@ mkdir -p "$WORK/nginx/tmp"
 	echo "  fastcgi_temp_path $WORK/nginx/tmp; uwsgi_temp_path $WORK/nginx/tmp; scgi_temp_path $WORK/nginx/tmp;"
 	echo "  types { text/html html; } default_type text/html;"
 	echo "  server {"
-	for p in "${NGX_PORTS[@]}"; do echo "    listen 127.0.0.1:$p backlog=65535;"; done
+	# reuseport: held connections spread evenly over the workers (fd limit per worker)
+	for p in "${NGX_PORTS[@]}"; do echo "    listen 127.0.0.1:$p backlog=65535 reuseport;"; done
 	echo "    listen $V_ROOT:$NGX_DIRECT backlog=65535;"
 	echo "    root $WORK/www; index index.html;"
 	echo "  }"
@@ -250,11 +261,11 @@ start_iperf || die "iperf3 servers did not start"
 # ---------------------------------------------------------------- HAProxy
 {
 	echo "global"
-	echo "  maxconn 250000"
+	echo "  maxconn $HAP_MAXCONN"
 	echo "  nbthread $HAP_THREADS"
 	echo "defaults"
 	echo "  mode tcp"
-	echo "  maxconn 250000"
+	echo "  maxconn $HAP_MAXCONN"
 	echo "  timeout connect 3s"
 	echo "  timeout client 600s"
 	echo "  timeout server 600s"
@@ -573,12 +584,18 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null && need_time $((DUR + 120)) && 
 		>"$WORK/logs/iperf-perf.txt" 2>&1 &
 	ipid=$!
 	sleep 1
-	timeout 30 perf record -q -g -o "$WORK/perf.data" -p "$(cat "$WORK/pids/tcpgate.pid")" -- sleep "$DUR" \
+	timeout 30 perf record -q -e cpu-clock -g -o "$WORK/perf.data" -p "$(cat "$WORK/pids/tcpgate.pid")" -- sleep "$DUR" \
 		>"$WORK/logs/perf.log" 2>&1
 	wait "$ipid" 2>/dev/null
 	if [ -s "$WORK/perf.data" ]; then
-		timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1.5 \
-			--sort symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$PERF_TXT"
+		{
+			echo "-- by object (self time) --"
+			timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --sort dso -g none \
+				2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+			echo "-- top symbols (self time >= 1%) --"
+			timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1 \
+				--sort dso,symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
+		} | sed 's/[[:space:]]*$//' >"$PERF_TXT"
 	fi
 fi
 
@@ -622,15 +639,20 @@ else
 fi
 TG_STATS_JSON=$(curl -sf --max-time 5 "http://127.0.0.1:$STATS_PORT/stats" || true)
 
-# held connections: tcpgate, then HAProxy
+# held connections: tcpgate, then HAProxy. Each proxy is asked for
+# min(BENCH_CONNS, what its fd limit allows), from several client processes.
 hold_run() { # TARGET
-	local t=$1 host port srcs="" h pid rss0 rss line est n_backend deadline proxy_pid
+	local t=$1 host port srcs="" h rss0 rss est=0 failed=0 n_backend deadline proxy_pid
+	local want cap k nproc_c per lines line p ready
 	read -r host port <<<"$(target_addr "$t" hold)"
-	if ! need_time 200; then
+	if ! need_time 150; then
 		record hold_conns "$t" "fail skipped:time_budget"
 		record hold_rss "$t" "fail skipped:time_budget"
 		return
 	fi
+	cap=$TG_HOLD_CAP
+	[ "$t" = haproxy ] && cap=$HAP_HOLD_CAP
+	want=$((HOLD_N < cap ? HOLD_N : cap))
 	# a fresh proxy: its RSS is not inflated by the earlier scenarios
 	if [ "$t" = tcpgate ]; then tg_start; else start_haproxy; fi
 	if ! alive "$t"; then
@@ -645,40 +667,58 @@ hold_run() { # TARGET
 	[ "$t" = haproxy ] && net=10.89.0
 	srcs="$net.2"
 	for h in "${EXTRA_HOSTS[@]}"; do srcs+=",$net.$h"; done
-	log "hold: $HOLD_N connections through $t"
-	start_bg "hold-$t" ip netns exec "$NS" "$WORK/hold" "$host" "$port" "$HOLD_N" "$srcs" 1000 150
-	deadline=$((SECONDS + 170))
-	until grep -q '^READY' "$WORK/logs/hold-$t.log" 2>/dev/null; do
-		if [ $SECONDS -ge $deadline ] || ! alive "hold-$t"; then break; fi
+	nproc_c=$(((want + CLIENT_CHUNK - 1) / CLIENT_CHUNK))
+	per=$(((want + nproc_c - 1) / nproc_c))
+	log "hold: $want connections through $t ($nproc_c client processes)"
+	for ((k = 0; k < nproc_c; k++)); do
+		n=$((want - k * per < per ? want - k * per : per))
+		start_bg "hold-$t-$k" ip netns exec "$NS" "$WORK/hold" "$host" "$port" "$n" "$srcs" \
+			$((1000 / nproc_c + 1)) 90
+	done
+	deadline=$((SECONDS + 110))
+	while :; do
+		ready=0
+		for ((k = 0; k < nproc_c; k++)); do
+			grep -q '^READY' "$WORK/logs/hold-$t-$k.log" 2>/dev/null && ready=$((ready + 1))
+		done
+		[ $ready -lt $nproc_c ] || break
+		[ $SECONDS -lt $deadline ] || break
 		sleep 0.5
 	done
-	line=$(grep '^READY' "$WORK/logs/hold-$t.log" 2>/dev/null)
-	if [ -z "$line" ]; then
-		record hold_conns "$t" "fail hold_client:$(tail -1 "$WORK/logs/hold-$t.log" 2>/dev/null | tr ' ' '_')"
-		record hold_rss "$t" "fail no_connections"
-		stop_bg "hold-$t"
-		return
-	fi
+	lines=""
+	for ((k = 0; k < nproc_c; k++)); do
+		line=$(grep '^READY' "$WORK/logs/hold-$t-$k.log" 2>/dev/null)
+		if [ -z "$line" ]; then
+			line="READY established=0 failed=0 note=client_$k:$(tail -1 "$WORK/logs/hold-$t-$k.log" 2>/dev/null | tr ' ' '_')"
+		fi
+		est=$((est + $(sed -n 's/.*established=\([0-9]*\).*/\1/p' <<<"$line")))
+		failed=$((failed + $(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$line")))
+		lines+=" [${line#READY }]"
+	done
 	sleep 3 # let the proxy finish its backend connects (HAProxy accepts after the handshake)
-	est=$(sed 's/.*established=\([0-9]*\).*/\1/' <<<"$line")
 	n_backend=0
 	for p in "${NGX_PORTS[@]}"; do
 		n_backend=$((n_backend + $(ss -Htn state established "( sport = :$p )" | wc -l)))
 	done
 	if alive "$t"; then
 		rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$proxy_pid/status")
+		record hold_want "$t" "$want"
 		record hold_conns "$t" "$est"
 		record hold_backend "$t" "$n_backend"
 		record hold_rss "$t" "$(awk -v r="$rss" 'BEGIN {printf "%.1f", r / 1024}')"
 		record hold_rss_idle "$t" "$(awk -v r="$rss0" 'BEGIN {printf "%.1f", r / 1024}')"
-		note "hold/$t: client: ${line#READY }; backend connections established: $n_backend; RSS ${rss0} KiB idle -> ${rss} KiB"
+		if [ "$n_backend" -gt 0 ]; then
+			record hold_per_conn "$t" "$(awk -v a="$rss" -v b="$rss0" -v n="$n_backend" 'BEGIN {printf "%.3f", (a - b) / n}')"
+			record hold_rss_100k "$t" "$(awk -v a="$rss" -v b="$rss0" -v n="$n_backend" 'BEGIN {printf "%.1f", (b + (a - b) / n * 100000) / 1024}')"
+		fi
+		note "hold/$t: asked for $want (fd limit $FD_LIMIT per process); clients:$lines; backend connections established: $n_backend; RSS ${rss0} KiB idle -> ${rss} KiB"
 		[ "$t" = tcpgate ] && TG_HOLD_STATS=$(curl -sf --max-time 10 "http://127.0.0.1:$STATS_PORT/stats" || true)
 	else
 		record hold_conns "$t" "fail ${t}_died_at_${est}_client_connections"
 		record hold_rss "$t" "fail ${t}_died"
-		note "hold/$t: the proxy died; client: ${line#READY }"
+		note "hold/$t: the proxy died; clients:$lines"
 	fi
-	stop_bg "hold-$t"
+	for ((k = 0; k < nproc_c; k++)); do stop_bg "hold-$t-$k"; done
 	sleep 2
 }
 TG_HOLD_STATS=""
@@ -692,7 +732,7 @@ KERNEL=$(uname -r)
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 COMMIT=$(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git -C "$ROOT_DIR" status --porcelain --untracked-files=no 2>/dev/null | grep -qv '^?? ' && echo " (+ uncommitted changes)")
-export WORK RUNS DUR HOLD_N QUICK KERNEL CPU NPROC COMMIT DIRTY TG_OFFLOAD_NOTE HAP_VERSION HAP_THREADS \
+export FD_LIMIT WORK RUNS DUR HOLD_N QUICK KERNEL CPU NPROC COMMIT DIRTY TG_OFFLOAD_NOTE HAP_VERSION HAP_THREADS \
 	TG_STATS_JSON TG_HOLD_STATS TG_STARTS
 "$PY" "$BENCH_DIR/report.py" "$RESULTS" "$PERF_TXT"
 log "total time $((SECONDS - T_START)) s"
