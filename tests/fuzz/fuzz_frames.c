@@ -7,8 +7,10 @@
  * -------------------
  * Every input builds a fresh stack (10.88.0.1/24, VIP 10.88.0.100, MTU 1500,
  * 64 connections, fixed isn_key) on a virtual clock, with frame output going
- * through fz_link_send() into an in-memory link (link_mem). The input is a
- * header byte followed by records [op:1][len:2 LE][len bytes]; each record is
+ * through fz_link_send() into an in-memory link (link_mem). The input is two
+ * header bytes (FZ_H_*, FZ_H2_*: ISN near the wrap, SYN cookies, keep-alive,
+ * tiny tables, small MTU, NewReno, ...) followed by records
+ * [op:1][len:2 LE][len bytes]; each record is
  * one step, and after each step the link is drained (answering the stack's ARP
  * requests for our clients, unless the header turns that off). Ops:
  *
@@ -111,6 +113,12 @@ enum fz_op {
 #define FZ_H_CLIENT_WRAP	0x08	/* client sequence numbers start near 2^32 */
 #define FZ_H_TINY_TABLE		0x10	/* max_conns = 2 (table full, TIME-WAIT cap) */
 #define FZ_H_SMALL_MTU		0x20	/* mtu = 576 */
+#define FZ_H_COOKIES		0x40	/* syncookie_threshold = 1 */
+#define FZ_H_NEWRENO		0x80	/* cc = STACK_CC_NEWRENO (else CUBIC) */
+/* Second header byte */
+#define FZ_H2_KEEPALIVE		0x01	/* keep-alive: idle 10 s, interval 2 s, 3 probes */
+#define FZ_H2_SMALL_OOO		0x02	/* ooo_per_conn = 2, ooo_pool = 4 */
+#define FZ_H2_NO_COOKIES	0x04	/* syncookie_threshold = UINT32_MAX */
 
 /* FZ_OP_TCP control byte */
 #define FZ_T_SEQ_ABS		0x01	/* seq field is absolute, not peer-relative */
@@ -122,8 +130,11 @@ enum fz_op {
 #define FZ_T_IP_OPTS		0x40	/* four NOP bytes of IPv4 options */
 #define FZ_T_BCAST		0x80	/* Ethernet destination ff:ff:ff:ff:ff:ff */
 
-/* FZ_OP_TCP option length byte: this bit means "the standard SYN options" */
+/* FZ_OP_TCP option length byte: the standard SYN options (MSS 1460,
+ * SACK-permitted, window scale 7) instead of input bytes; and/or a timestamp
+ * option (TSval from the clock, TSecr the stack's last TSval) */
 #define FZ_T_OPT_STD		0x80
+#define FZ_T_OPT_TS		0x40
 
 static const uint8_t fz_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 static const uint8_t fz_router_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x02, 0x00 };
@@ -158,10 +169,12 @@ static const struct fz_slot_def fz_slot_defs[FZ_SLOTS] = {
  * struct fz_slot - the peer model of one client slot
  * @snd_nxt:	the client's next sequence number
  * @stack_nxt:	the stack's highest sequence number seen + 1 (for relative ACKs)
+ * @ts_recent:	the last TSval the stack sent (for our TSecr)
  */
 struct fz_slot {
 	uint32_t snd_nxt;
 	uint32_t stack_nxt;
+	uint32_t ts_recent;
 };
 
 /**
@@ -176,6 +189,8 @@ struct fz_slot {
  * @irs_known, @irs: the client's ISN, from the SYN that made ops.syn() run
  * @mss:	the MSS the stack must respect (0 = unknown)
  * @pure:	every byte the client sent is the template pattern
+ * @client_fin:	the client sent a FIN on this tuple while we were live (its
+ *		ACK may come before TCP_EV_PEER_FIN, or from the OOO queue later)
  * @acked:	bytes ops.acked() reported
  * @end:	stream bytes announced with tcp_send_avail() (absolute)
  * @produced:	highest stream offset ops.produce() served + 1
@@ -185,7 +200,7 @@ struct fz_conn {
 	struct tcp_conn *c;
 	struct tcp_tuple tu;
 	bool closed, pending, established, peer_fin, dead, shutdown;
-	bool iss_known, irs_known, pure;
+	bool iss_known, irs_known, pure, client_fin;
 	uint32_t iss, irs;
 	uint32_t mss;
 	uint64_t acked, end, produced, delivered;
@@ -211,17 +226,18 @@ struct fz_policy {
  * struct fz_cur - what we know of the frame being injected
  * @arp:	it is an ARP frame (held frames may be released: output is
  *		checked for form only)
- * @tcp:	it parsed as an IPv4/TCP segment: @tu, @seq, @mss valid
+ * @tcp:	it parsed as an IPv4/TCP segment: @tu, @seq, @ack, @mss valid
+ * @syn:	it carries SYN (else ops.syn() runs for a SYN cookie ACK)
  * @tu:		its tuple, as the stack would see it
- * @seq:	its sequence number
+ * @seq, @ack:	its sequence and acknowledgment numbers
  * @mss:	MSS the stack should use, 0 if the options were ambiguous
  * @pure:	its payload (if any) is the client pattern
  * @fin:	it carries FIN (the ACK of a FIN may precede TCP_EV_PEER_FIN)
  */
 struct fz_cur {
-	bool arp, tcp, pure, fin;
+	bool arp, tcp, pure, fin, syn;
 	struct tcp_tuple tu;
-	uint32_t seq, mss;
+	uint32_t seq, ack, mss;
 };
 
 /**
@@ -564,10 +580,17 @@ static enum stack_syn_verdict fz_syn(void *app, struct tcp_conn *c,
 	fc->c = c;
 	fc->tu = *t;
 	fc->pure = fz.cur.pure;
-	if (fz.cur.tcp && fz_tuple_eq(&fz.cur.tu, t)) {
+	if (fz.cur.tcp && fz_tuple_eq(&fz.cur.tu, t) && fz.cur.syn) {
 		fc->irs_known = true;
 		fc->irs = fz.cur.seq;
 		fc->mss = fz.cur.mss;
+	} else if (fz.cur.tcp && fz_tuple_eq(&fz.cur.tu, t)) {
+		/* SYN cookie: the ACK carries IRS + 1 and ISS + 1; the MSS is
+		 * the cookie's (rounded down), not checked */
+		fc->irs_known = fc->iss_known = true;
+		fc->irs = fz.cur.seq - 1;
+		fc->iss = fz.cur.ack - 1;
+		fc->client_fin = fz.cur.fin;
 	}
 	fc->pending = fz.policy.verdict == STACK_SYN_PENDING;
 	tcp_conn_set_ctx(c, fc);
@@ -780,8 +803,7 @@ static void fz_check_tcp_conn(struct fz_conn *fc, uint8_t flags, uint32_t seq,
 		FZ_FAIL("segment of %zu bytes, peer MSS %u", dlen, fc->mss);
 	if (fc->irs_known && (flags & 0x10)) {
 		uint32_t d = ack - (fc->irs + 1);
-		bool fin = fc->peer_fin || (fz.cur.tcp && fz.cur.fin &&
-					    fz_tuple_eq(&fz.cur.tu, &fc->tu));
+		bool fin = fc->peer_fin || fc->client_fin;
 
 		if (d > fc->delivered + fin)
 			FZ_FAIL("ACK %u acknowledges %u bytes, only %llu delivered (FIN %d)",
@@ -793,8 +815,11 @@ static void fz_check_tcp_conn(struct fz_conn *fc, uint8_t flags, uint32_t seq,
 		int32_t rel = (int32_t)(seq - (fc->iss + 1 + (uint32_t)fc->acked));
 		int64_t abs = (int64_t)fc->acked + rel;
 
-		if (abs < 0)
+		/* a keep-alive probe may sit one before SND.UNA (RFC 1122 §4.2.3.6) */
+		if (abs < 0 && (abs < -1 || dlen > 1 || (flags & 0x01)))
 			FZ_FAIL("segment seq %u before the stream start (iss %u)", seq, fc->iss);
+		if (abs < 0)
+			return;
 		if (dlen && (uint64_t)abs + dlen > fc->end)
 			FZ_FAIL("data [%lld, %llu) beyond the %llu bytes announced",
 				(long long)abs, (unsigned long long)abs + dlen,
@@ -831,7 +856,7 @@ static void fz_check_tcp(uint32_t src, uint32_t dst, const uint8_t *p, size_t le
 	uint8_t flags;
 	uint32_t seq, seglen;
 	struct fz_conn *fc;
-	int k;
+	int k, ts;
 
 	if (len < 20)
 		FZ_FAIL("TCP segment of %zu bytes", len);
@@ -840,6 +865,7 @@ static void fz_check_tcp(uint32_t src, uint32_t dst, const uint8_t *p, size_t le
 		FZ_FAIL("TCP data offset %zu, segment %zu", hl, len);
 	if (fz_fold(fz_sum(p, len, fz_pseudo(src, dst, 6, (uint16_t)len))))
 		FZ_FAIL("bad TCP checksum");
+	k = -1;
 	for (i = 20; i < hl; ) {
 		if (p[i] == 0)
 			break;
@@ -849,6 +875,8 @@ static void fz_check_tcp(uint32_t src, uint32_t dst, const uint8_t *p, size_t le
 		}
 		if (i + 1 >= hl || p[i + 1] < 2 || i + p[i + 1] > hl)
 			FZ_FAIL("malformed TCP option %u at %zu", p[i], i);
+		if (p[i] == 8 && p[i + 1] == 10)
+			k = (int)i;
 		if (p[i] == 2 && (p[i + 1] != 4 || fz_rd16(p + i + 2) > fz.mtu - 40))
 			FZ_FAIL("bad MSS option");
 		i += p[i + 1];
@@ -868,7 +896,10 @@ static void fz_check_tcp(uint32_t src, uint32_t dst, const uint8_t *p, size_t le
 	FZ_TRACE("  out %u->%u flags %02x seq %u ack %u win %u len %zu\n", tu.vip_port,
 		 tu.client_port, flags, seq, fz_rd32(p + 8), fz_rd16(p + 14), len - hl);
 	seglen = (uint32_t)(len - hl) + !!(flags & 0x02) + !!(flags & 0x01);
+	ts = k;
 	k = fz_slot_of(&tu);
+	if (k >= 0 && ts >= 0)
+		fz.slots[k].ts_recent = fz_rd32(p + ts + 2);
 	if (k >= 0 && !(flags & 0x04)) {
 		if (flags & 0x02)
 			fz.slots[k].stack_nxt = seq + seglen;
@@ -1005,7 +1036,9 @@ static void fz_note_input(const uint8_t *f, size_t len)
 	fz.cur.tu.client_port = fz_rd16(t);
 	fz.cur.tu.vip_port = fz_rd16(t + 2);
 	fz.cur.seq = fz_rd32(t + 4);
+	fz.cur.ack = fz_rd32(t + 8);
 	fz.cur.fin = t[13] & 0x01;
+	fz.cur.syn = t[13] & 0x02;
 	fz.cur.mss = fz_opt_mss(t + 20, hl - 20, fz.mtu);
 	fz.cur.pure = true;
 	for (size_t i = hl; i < tot - ihl; i++)
@@ -1016,6 +1049,8 @@ static void fz_note_input(const uint8_t *f, size_t len)
 	fc = fz_live(&fz.cur.tu);
 	if (fc && !fz.cur.pure)
 		fc->pure = false;
+	if (fc && fz.cur.fin)
+		fc->client_fin = true;
 	return;
 unsure:
 	/* an IPv4/TCP frame we cannot parse: whatever the stack makes of it,
@@ -1168,18 +1203,45 @@ static void fz_ip_csum(uint8_t *f, size_t len)
 }
 
 /**
+ * fz_sack_relative() - make SACK block edges from the input relative
+ * @o:		options
+ * @len:	their length
+ * @base:	the stack's highest sequence number seen + 1
+ *
+ * SACK blocks (RFC 2018) name the stack's sequence numbers, which the input
+ * cannot know: each edge of the input is taken as an offset from @base.
+ */
+static void fz_sack_relative(uint8_t *o, size_t len, uint32_t base)
+{
+	size_t i = 0;
+
+	while (i < len && o[i] != 0) {
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
+			return;
+		if (o[i] == 5)
+			for (size_t e = i + 2; e + 4 <= i + o[i + 1]; e += 4)
+				fz_wr32(o + e, fz_rd32(o + e) + base);
+		i += o[i + 1];
+	}
+}
+
+/**
  * fz_op_tcp() - FZ_OP_TCP: build, mutate and inject a client segment
  * @p:		record: see the layout below
  * @n:		its length
  *
  * Layout: [0] slot | [1] flags | [2] FZ_T_* | [3..6] seq (LE) | [7..10] ack |
- * [11..12] window | [13] option length (FZ_T_OPT_STD: standard SYN options)
- * | [14..15] pattern payload length | options | input payload
+ * [11..12] window | [13] option length (low 6 bits), FZ_T_OPT_STD, FZ_T_OPT_TS
+ * | [14..15] pattern payload length | options | input payload. SACK edges in
+ * the input options are offsets from the stack's highest sequence number.
  */
 static void fz_op_tcp(const uint8_t *p, size_t n)
 {
-	static const uint8_t std_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
-					    0, 0, 0, 0, 1, 3, 3, 7 };
+	static const uint8_t std_opts[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7 };
 	static uint8_t f[FZ_FRAME_MAX];
 	uint8_t hdr[16] = { 0 };
 	const struct fz_slot_def *d;
@@ -1208,7 +1270,7 @@ static void fz_op_tcp(const uint8_t *p, size_t n)
 		optlen = sizeof(std_opts);
 		memcpy(f + l4 + 20, std_opts, optlen);
 	} else {
-		optlen = hdr[13] % 41;
+		optlen = (hdr[13] & 0x3f) % ((hdr[13] & FZ_T_OPT_TS) ? 29 : 41);
 		if (optlen > n)
 			optlen = n;
 		memcpy(f + l4 + 20, p, optlen);
@@ -1216,6 +1278,17 @@ static void fz_op_tcp(const uint8_t *p, size_t n)
 		n -= optlen;
 		while (optlen % 4)
 			f[l4 + 20 + optlen++] = 0;
+		fz_sack_relative(f + l4 + 20, optlen, sl->stack_nxt);
+	}
+	if (hdr[13] & FZ_T_OPT_TS) {
+		uint8_t *o = f + l4 + 20 + optlen;
+
+		o[0] = o[1] = 1;
+		o[2] = 8;
+		o[3] = 10;
+		fz_wr32(o + 4, (uint32_t)((fz.now - FZ_T0) / 1000) + 1);
+		fz_wr32(o + 8, sl->ts_recent);
+		optlen += 12;
 	}
 	hl = 20 + optlen;
 	if (ctl & FZ_T_DATA_INPUT) {
@@ -1510,9 +1583,10 @@ static void fz_count_conn(void *arg, struct tcp_conn *c)
 
 /**
  * fz_setup() - a fresh stack and application for one input
- * @h:	the header byte (FZ_H_*)
+ * @h:	the first header byte (FZ_H_*)
+ * @h2:	the second header byte (FZ_H2_*)
  */
-static void fz_setup(uint8_t h)
+static void fz_setup(uint8_t h, uint8_t h2)
 {
 	struct stack_config cfg = { 0 };
 	char err[256];
@@ -1541,6 +1615,20 @@ static void fz_setup(uint8_t h)
 	cfg.max_conns = (h & FZ_H_TINY_TABLE) ? 2 : 64;
 	memcpy(cfg.isn_key, "tcpgate-fuzz-key", 16);
 	cfg.isn_fixed = fz.isn_fixed;
+	if (h & FZ_H_COOKIES)
+		cfg.syncookie_threshold = 1;
+	else if (h2 & FZ_H2_NO_COOKIES)
+		cfg.syncookie_threshold = UINT32_MAX;
+	cfg.cc = (h & FZ_H_NEWRENO) ? STACK_CC_NEWRENO : STACK_CC_CUBIC;
+	if (h2 & FZ_H2_KEEPALIVE) {
+		cfg.keepalive_idle_s = 10;
+		cfg.keepalive_intvl_s = 2;
+		cfg.keepalive_count = 3;
+	}
+	if (h2 & FZ_H2_SMALL_OOO) {
+		cfg.ooo_per_conn = 2;
+		cfg.ooo_pool = 4;
+	}
 	cfg.ops = &fz_ops;
 	cfg.app = &fz;
 	cfg.link.send = fz_link_send;
@@ -1603,7 +1691,7 @@ static void fz_teardown(void)
 }
 
 /**
- * LLVMFuzzerTestOneInput() - one input: header byte, then records
+ * LLVMFuzzerTestOneInput() - one input: two header bytes, then records
  * @data:	input
  * @size:	its length
  *
@@ -1612,13 +1700,13 @@ static void fz_teardown(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t raw[FZ_FRAME_MAX];
-	size_t pos = 1, steps = 0;
+	size_t pos = 2, steps = 0;
 
 	if (fz_trace < 0)
 		fz_trace = getenv("FUZZ_TRACE") != NULL;
-	if (size < 1)
+	if (size < 2)
 		return 0;
-	fz_setup(data[0]);
+	fz_setup(data[0], data[1]);
 	while (pos + 3 <= size && steps++ < FZ_MAX_STEPS) {
 		uint8_t op = data[pos];
 		size_t len = fz_get16(data + pos + 1);
