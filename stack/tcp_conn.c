@@ -94,6 +94,10 @@ struct tcp_table *tcp_table_create(struct stack *s, char *err, size_t errlen)
 		tcp_table_destroy(t);
 		return NULL;
 	}
+	if (tcp_reasm_pool_init(t, &s->cfg, err, errlen)) {	/* tcp_reasm.c */
+		tcp_table_destroy(t);
+		return NULL;
+	}
 	s->tcp = t;			/* syncookie_init() works on the stack */
 	if (syncookie_init(s, err, errlen)) {
 		s->tcp = NULL;
@@ -115,6 +119,7 @@ void tcp_table_destroy(struct tcp_table *t)
 {
 	if (!t)
 		return;
+	tcp_reasm_pool_free(t);
 	free(t->pool);
 	free(t->buckets);
 	free(t->heap);
@@ -270,6 +275,7 @@ void tcp_conn_close(struct tcp_conn *c)
 	}
 	if (c->state == TCP_S_SYN_RECEIVED)
 		s->tcp->half_open--;
+	tcp_reasm_clear(c);		/* out-of-order chunks back to the pool */
 	c->state = TCP_S_CLOSED;
 	c->flags |= TCP_CF_DEAD;
 	tcp_conn_unhash(c);
@@ -292,6 +298,7 @@ void tcp_conn_time_wait(struct tcp_conn *c)
 		return;
 	}
 	tcp_conn_event(c, TCP_EV_CLOSED);
+	tcp_reasm_clear(c);
 	for (int k = 0; k < TCP_T__COUNT; k++)
 		tcp_timer_stop(c, (enum tcp_timer_kind)k);
 	c->state = TCP_S_TIME_WAIT;
@@ -584,7 +591,10 @@ void tcp_window_update(struct tcp_conn *c, stack_time_us now)
 	s = c->s;
 	s->now = now;
 	tcp_table_enter(s);
-	if (tcp_out_window_opens(c))
+	/* out-of-order data the application could not take before (tcp_reasm.c) */
+	if (c->ooo && tcp_reasm_deliver(c))
+		tcp_in_after_reasm(c);
+	else if (tcp_out_window_opens(c))
 		tcp_out_ack(c);
 	tcp_table_leave(s);
 }

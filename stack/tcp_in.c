@@ -26,9 +26,20 @@
  *  3. SYN+FIN: dropped silently (counted drop_tcp_bad_header).
  *  4. URG: the urgent pointer is ignored; urgent data is delivered in-line as
  *     ordinary data (RFC 6093 recommends not relying on it).
- *  5. Out-of-order segments: not held yet; dropped (counted out_of_order)
- *     with an immediate duplicate ACK. tcp_in_data() is the one place a
- *     reassembly queue slots in. Their ACK field is still processed.
+ *  5. Out-of-order segments (tcp_reasm.c) are queued, counted out_of_order,
+ *     and answered with an immediate duplicate ACK carrying SACK blocks
+ *     (RFC 5681 §4.2, RFC 2018 §4); so is a segment that fills a hole,
+ *     after the queued data behind it went to ops.deliver(). Their ACK field
+ *     is processed as usual. Overlaps keep the first queued copy; in-order
+ *     bytes go straight to the application. Caps: cfg.ooo_per_conn chunks
+ *     (one MSS each, default 64) per connection and cfg.ooo_pool for the
+ *     stack (default min(max_conns * 64, 4096), allocated at start); a
+ *     segment that does not fit is dropped whole (drop_tcp_ooo_full) and the
+ *     client retransmits it. Queued data the application does not take
+ *     stays queued (SACKed, not acknowledged) and is offered again at the
+ *     next segment or tcp_window_update(). A bare ACK beyond RCV.NXT is not
+ *     answered. A FIN beyond a hole waits for it (the first FIN position
+ *     seen counts); SACK blocks cover data bytes only.
  *  6. Data beyond the window is trimmed; data the application does not take
  *     (ops.deliver() returns less) is dropped unacknowledged (counted
  *     drop_tcp_rcv_full) with an immediate ACK; a FIN behind it waits.
@@ -56,8 +67,10 @@
  *      parsing stops there, the segment is processed (tcp_opt.c).
  *  15. TIME-WAIT lasts 2 s and at most max_conns/4 connections are held in
  *      it; past that, a connection goes straight to CLOSED (tcp_conn.c).
- *  16. FIN-WAIT-2 gives up after 60 s without a segment from the peer: RST,
- *      TCP_EV_TIMEOUT, TCP_EV_CLOSED.
+ *  16. FIN-WAIT-2 has no time limit: the application still owns the
+ *      connection (TCP_EV_CLOSED comes only with TIME-WAIT), so a half-close
+ *      lasts as long as it wants and its own timeouts (tcp_abort()) bound it;
+ *      keep-alive (choice 24), when on, still detects a dead peer.
  *  17. Delayed ACK: every second full-sized segment is acknowledged at once,
  *      others within 40 ms; out-of-order data, FIN, data not taken and
  *      window updates at once.
@@ -69,6 +82,35 @@
  *      no connection within 192 s of the last cookie is checked: valid →
  *      the connection is created and ops.syn() asked (stack.h "SYN
  *      cookies"); invalid → RST as in choice 1, counted syncookies_failed.
+ *  20. Window scaling (RFC 7323 §2) only if the SYN carries the option; our
+ *      shift is the smallest that lets 65535 << shift reach TCP_RCV_WND_MAX
+ *      (4 MiB): 7. A received shift above 14 is used as 14 (§2.3). The
+ *      SYN-ACK's window is not scaled and at most 65535 (§2.2); every later
+ *      window field is, both ways. Our field is the window shifted right,
+ *      rounded up only when rounding down would move the right edge we
+ *      advertised to the left (§2.4, tcp_out.c).
+ *  21. SACK (RFC 2018): SACK-permitted answered only when offered; SACK
+ *      blocks (newest first, 3 next to timestamps, else 4) on every segment
+ *      while data is queued out of order; no D-SACK. The client's blocks are
+ *      parsed into seg->opt.sack[] for the send side.
+ *  22. Timestamps (RFC 7323 §3-§5) only if the SYN carries them; TSval is the
+ *      stack clock in ms, TSecr = TS.Recent, on every non-RST segment; the
+ *      payload room is SND.MSS - 12. TS.Recent is updated from acceptable
+ *      segments with SEG.SEQ =< Last.ACK.sent and SEG.TSval >= TS.Recent
+ *      (§4.3). PAWS (§5.3 R1): a non-RST segment with SEG.TSval < TS.Recent
+ *      is dropped (drop_tcp_paws) with an ACK, unless TS.Recent is older
+ *      than 24 days (§5.5), in which case the segment is taken and its TSval
+ *      becomes TS.Recent. Once negotiated, a non-RST segment without
+ *      timestamps is dropped silently (drop_tcp_no_ts), following RFC 7323
+ *      §3.2's SHOULD rather than Linux's leniency; a RST is judged on its
+ *      sequence number alone, with or without timestamps.
+ *  23. RTT with timestamps (RFC 7323 §4): every ACK that advances SND.UNA
+ *      gives a sample now - TSecr (ms resolution) to RFC 6298, retransmitted
+ *      segments included; the one-segment timer is used only without them.
+ *  24. Keep-alive (RFC 1122 §4.2.3.6): off unless cfg.keepalive_idle_s; see
+ *      tcp_timer.c. Probes <SEQ=SND.NXT-1> without data, every
+ *      keepalive_intvl_s (75 s), abort (RST, TCP_EV_TIMEOUT) after
+ *      keepalive_count (9) unanswered; any acceptable segment answers.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -107,6 +149,47 @@ static uint32_t tcp_in_rcv_wnd(const struct tcp_conn *c)
 }
 
 /**
+ * tcp_in_our_wscale() - our window shift (choice 20)
+ *
+ * Return: the smallest shift with 65535 << shift >= TCP_RCV_WND_MAX, <= 14
+ */
+static int8_t tcp_in_our_wscale(void)
+{
+	int8_t shift = 0;
+
+	while (shift < TCP_WS_MAX && ((uint64_t)TCP_WIN_MAX << shift) < TCP_RCV_WND_MAX)
+		shift++;
+	return shift;
+}
+
+/**
+ * tcp_in_negotiate() - answer the options of the client's SYN
+ * @c:		the connection (snd_mss set)
+ * @seg:	the SYN
+ *
+ * Window scaling, timestamps and SACK are each on only if the SYN offered
+ * them (RFC 7323 §1.3, §2.2, §3.2; RFC 2018 §2); choices 20-22.
+ */
+static void tcp_in_negotiate(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (seg->opt.ws_ok) {
+		/* RFC 7323 §2.3: a shift above 14 is used as 14 */
+		c->snd_wscale = (int8_t)(seg->opt.ws > TCP_WS_MAX ? TCP_WS_MAX : seg->opt.ws);
+		c->rcv_wscale = tcp_in_our_wscale();
+	}
+	if (seg->opt.ts_ok) {
+		c->ts_ok = true;
+		c->ts_recent = seg->opt.tsval;		/* RFC 7323 §4.3: from the SYN */
+		c->ts_recent_at = c->s->now;
+		/* RFC 7323 §3.2 / RFC 6691: options come out of the MSS */
+		if (c->snd_mss > TCP_MSS_MIN + TCP_TS_OPT_LEN)
+			c->snd_mss = (uint16_t)(c->snd_mss - TCP_TS_OPT_LEN);
+	}
+	c->sack_ok = seg->opt.sack_perm;		/* RFC 2018 §2 */
+	c->last_ack_sent = c->rcv_nxt;
+}
+
+/**
  * tcp_in_init_conn() - set up a TCB from a SYN (RFC 9293 §3.10.7.2)
  * @c:		the new connection
  * @seg:	the SYN
@@ -134,6 +217,7 @@ static void tcp_in_init_conn(struct tcp_conn *c, const struct tcp_seg *seg)
 	if (mss < TCP_MSS_MIN)
 		mss = TCP_MSS_MIN;
 	c->snd_mss = (uint16_t)mss;
+	tcp_in_negotiate(c, seg);
 	c->rto_us = TCP_RTO_INIT_US;		/* RFC 6298 §2.1 */
 	tcp_cc_init(c);
 	tcp_conn_set_state(c, TCP_S_SYN_RECEIVED);
@@ -357,6 +441,60 @@ static bool tcp_in_zero_window_probe(struct tcp_conn *c, struct tcp_seg *seg)
 }
 
 /**
+ * tcp_in_ts_recent_valid() - is TS.Recent still usable for PAWS?
+ * @c:	the connection
+ *
+ * Return: false after 24 days without an update (RFC 7323 §5.5)
+ */
+static bool tcp_in_ts_recent_valid(const struct tcp_conn *c)
+{
+	return c->s->now - c->ts_recent_at <= TCP_PAWS_IDLE_US;
+}
+
+/**
+ * tcp_in_ts_check() - RFC 7323 §3.2 and §5.3 R1: timestamps before the seq check
+ * @c:		the connection (timestamps negotiated)
+ * @seg:	the segment
+ *
+ * Return: TCP_IN_CONTINUE, or TCP_IN_DONE if the segment is dropped
+ */
+static enum tcp_in_verdict tcp_in_ts_check(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (seg->flags & TCP_RST)
+		return TCP_IN_CONTINUE;		/* choice 22: RST never judged by TS */
+	if (!seg->opt.ts_ok) {
+		/* RFC 7323 §3.2: non-RST without TSopt SHOULD be dropped; choice 22 */
+		STAT_DROP(c->s, drop_tcp_no_ts);
+		return TCP_IN_DONE;
+	}
+	/* RFC 7323 §5.3 R1: SEG.TSval < TS.Recent and TS.Recent valid → ACK, drop */
+	if (seq_lt(seg->opt.tsval, c->ts_recent) && tcp_in_ts_recent_valid(c)) {
+		STAT_DROP(c->s, drop_tcp_paws);
+		c->flags |= TCP_CF_ACK_NOW;
+		return TCP_IN_DONE;
+	}
+	return TCP_IN_CONTINUE;
+}
+
+/**
+ * tcp_in_ts_update() - RFC 7323 §4.3 (2) / §5.3 R3: record TS.Recent
+ * @c:		the connection (timestamps negotiated)
+ * @seg:	an acceptable segment with a TSopt
+ * @seq:	its SEG.SEQ before trimming
+ */
+static void tcp_in_ts_update(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t seq)
+{
+	/* only a segment covering Last.ACK.sent: SEG.SEQ =< Last.ACK.sent */
+	if (!seq_leq(seq, c->last_ack_sent))
+		return;
+	/* SEG.TSval >= TS.Recent, or TS.Recent gone stale (RFC 7323 §5.5) */
+	if (seq_lt(seg->opt.tsval, c->ts_recent) && tcp_in_ts_recent_valid(c))
+		return;
+	c->ts_recent = seg->opt.tsval;
+	c->ts_recent_at = c->s->now;
+}
+
+/**
  * tcp_in_check_seq() - RFC 9293 §3.10.7.4 first check
  * @c:		the connection
  * @seg:	the segment, trimmed if acceptable
@@ -458,6 +596,7 @@ static enum tcp_in_verdict tcp_in_establish(struct tcp_conn *c, const struct tcp
 	c->snd_wl2 = seg->ack;
 	if (seg->wnd > c->max_snd_wnd)
 		c->max_snd_wnd = seg->wnd;
+	tcp_timer_keepalive_touch(c);		/* choice 24: idle counts from here */
 	tcp_conn_event(c, TCP_EV_ESTABLISHED);
 	return (c->flags & TCP_CF_DEAD) ? TCP_IN_GONE : TCP_IN_CONTINUE;
 }
@@ -562,10 +701,10 @@ static enum tcp_in_verdict tcp_in_ack_state(struct tcp_conn *c)
 {
 	switch (c->state) {
 	case TCP_S_FIN_WAIT_1:
-		/* our FIN acknowledged → FIN-WAIT-2 */
+		/* our FIN acknowledged → FIN-WAIT-2, no time limit (choice 16) */
 		if (tcp_in_fin_acked(c)) {
 			tcp_conn_set_state(c, TCP_S_FIN_WAIT_2);
-			tcp_timer_set(c, TCP_T_FIN_WAIT_2, c->s->now + TCP_FIN_WAIT_2_US);
+			tcp_timer_keepalive_touch(c);
 		}
 		return TCP_IN_CONTINUE;
 	case TCP_S_CLOSING:
@@ -580,13 +719,32 @@ static enum tcp_in_verdict tcp_in_ack_state(struct tcp_conn *c)
 			return TCP_IN_GONE;
 		}
 		return TCP_IN_CONTINUE;
-	case TCP_S_FIN_WAIT_2:
-		/* choice 16: the idle limit restarts with every acceptable segment */
-		tcp_timer_set(c, TCP_T_FIN_WAIT_2, c->s->now + TCP_FIN_WAIT_2_US);
-		return TCP_IN_CONTINUE;
 	default:
 		return TCP_IN_CONTINUE;
 	}
+}
+
+/**
+ * tcp_in_ts_rtt() - RFC 7323 §4.1/§4.2: an RTT sample from SEG.TSecr
+ * @c:		the connection
+ * @seg:	an ACK that advances SND.UNA
+ *
+ * With timestamps every such ACK gives a sample, retransmissions included
+ * (the echo says which transmission is answered, so Karn's rule is not
+ * needed); the one-segment timer of RFC 6298 §3 is then not used. A TSecr
+ * from the future or older than the largest RTO is ignored.
+ */
+static void tcp_in_ts_rtt(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t ms;
+
+	if (!c->ts_ok || !seg->opt.ts_ok)
+		return;
+	ms = tcp_ts_now(c->s) - seg->opt.tsecr;
+	if (ms > TCP_RTO_MAX_US / 1000)
+		return;
+	c->flags &= ~TCP_CF_RTT_TIMING;
+	tcp_rtt_sample(c, ms * 1000);
 }
 
 /**
@@ -618,9 +776,10 @@ static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *
 		return TCP_IN_DONE;
 	}
 	c->probes = 0;				/* the peer answers: keep probing */
-	if (seq_gt(seg->ack, c->snd_una))
+	if (seq_gt(seg->ack, c->snd_una)) {
+		tcp_in_ts_rtt(c, seg);
 		tcp_in_acked(c, seg->ack);
-	else if (tcp_in_is_dupack(c, seg) && tcp_cc_on_dupack(c))
+	} else if (tcp_in_is_dupack(c, seg) && tcp_cc_on_dupack(c))
 		tcp_out_fast_retransmit(c);	/* RFC 5681 §3.2 */
 	if (c->flags & TCP_CF_DEAD)
 		return TCP_IN_GONE;
@@ -646,26 +805,32 @@ static void tcp_in_delack(struct tcp_conn *c, uint32_t dlen)
 }
 
 /**
- * tcp_in_data() - RFC 9293 §3.10.7.4 seventh check: segment text
- * @c:		the connection (ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2)
- * @seg:	the trimmed segment
- *
- * Return: true if everything up to the FIN position was taken (FIN may follow)
+ * tcp_in_ooo() - choice 5: a segment beyond RCV.NXT goes to the reassembly queue
+ * @c:		the connection
+ * @seg:	the trimmed segment, SEG.SEQ > RCV.NXT
  */
-static bool tcp_in_data(struct tcp_conn *c, const struct tcp_seg *seg)
+static void tcp_in_ooo(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (!seg->dlen && !(seg->flags & TCP_FIN))
+		return;				/* a bare ACK: nothing to hold */
+	STAT_INC(c->s, out_of_order);
+	tcp_reasm_insert(c, seg);		/* counts drop_tcp_ooo_full */
+	/* RFC 5681 §4.2 / RFC 9293 §3.10.7.4: out-of-order → immediate ACK */
+	c->flags |= TCP_CF_ACK_NOW;
+}
+
+/**
+ * tcp_in_deliver() - give in-order payload straight from the frame to the application
+ * @c:		the connection
+ * @seg:	the trimmed segment, SEG.SEQ = RCV.NXT, with data
+ *
+ * Return: true if all of it was taken
+ */
+static bool tcp_in_deliver(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	struct stack *s = c->s;
-	size_t n;
+	size_t n = s->cfg.ops->deliver(s->cfg.app, c, c->ctx, seg->data, seg->dlen);
 
-	if (seg->seq != c->rcv_nxt) {
-		/* choice 5: not held yet (a reassembly queue goes here) */
-		STAT_DROP(s, out_of_order);
-		c->flags |= TCP_CF_ACK_NOW;
-		return false;
-	}
-	if (!seg->dlen)
-		return true;
-	n = s->cfg.ops->deliver(s->cfg.app, c, c->ctx, seg->data, seg->dlen);
 	if (n > seg->dlen)
 		n = seg->dlen;
 	c->rcv_nxt += (uint32_t)n;
@@ -675,8 +840,37 @@ static bool tcp_in_data(struct tcp_conn *c, const struct tcp_seg *seg)
 		c->flags |= TCP_CF_ACK_NOW;
 		return false;
 	}
-	tcp_in_delack(c, seg->dlen);
 	return true;
+}
+
+/**
+ * tcp_in_data() - RFC 9293 §3.10.7.4 seventh check: segment text
+ * @c:		the connection (ESTABLISHED, FIN-WAIT-1 or FIN-WAIT-2)
+ * @seg:	the trimmed segment
+ *
+ * Return: true if a FIN is now at RCV.NXT (this segment's, or one that
+ * waited beyond a hole this segment filled)
+ */
+static bool tcp_in_data(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (seq_gt(seg->seq, c->rcv_nxt)) {
+		tcp_in_ooo(c, seg);
+		return false;
+	}
+	if (seg->dlen && !tcp_in_deliver(c, seg))
+		return false;
+	if (seg->flags & TCP_FIN)
+		return true;
+	if (!seg->dlen)
+		return false;
+	if (c->ooo || c->ooo_fin) {
+		tcp_reasm_deliver(c);
+		/* RFC 5681 §4.2: a segment that fills (part of) a gap → ACK now */
+		c->flags |= TCP_CF_ACK_NOW;
+		return tcp_reasm_fin_due(c);
+	}
+	tcp_in_delack(c, seg->dlen);
+	return false;
 }
 
 /**
@@ -686,6 +880,7 @@ static bool tcp_in_data(struct tcp_conn *c, const struct tcp_seg *seg)
 static void tcp_in_fin(struct tcp_conn *c)
 {
 	c->rcv_nxt++;
+	tcp_reasm_clear(c);			/* nothing comes after a FIN */
 	tcp_out_ack(c);				/* choice 17: FIN is ACKed at once */
 	switch (c->state) {
 	case TCP_S_ESTABLISHED:
@@ -707,29 +902,50 @@ static void tcp_in_fin(struct tcp_conn *c)
 }
 
 /**
+ * tcp_in_takes_data() - may this state receive text (RFC 9293 §3.10.7.4 seventh)?
+ * @c:	the connection
+ *
+ * Return: true in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2
+ */
+static bool tcp_in_takes_data(const struct tcp_conn *c)
+{
+	return c->state == TCP_S_ESTABLISHED || c->state == TCP_S_FIN_WAIT_1 ||
+	       c->state == TCP_S_FIN_WAIT_2;
+}
+
+/**
+ * tcp_in_after_reasm() - queued data was delivered outside segment arrival
+ * @c:	the connection (tcp_window_update() drained its queue)
+ *
+ * ACK at once (RCV.NXT moved), take a FIN that waited, send what is due.
+ */
+void tcp_in_after_reasm(struct tcp_conn *c)
+{
+	c->flags |= TCP_CF_ACK_NOW;
+	if (tcp_in_takes_data(c) && tcp_reasm_fin_due(c))
+		tcp_in_fin(c);
+	if (!(c->flags & TCP_CF_DEAD))
+		tcp_out_push(c);
+}
+
+/**
  * tcp_in_text() - seventh and eighth checks, for the states that take data
  * @c:		the connection
  * @seg:	the trimmed segment
  */
 static void tcp_in_text(struct tcp_conn *c, const struct tcp_seg *seg)
 {
-	switch (c->state) {
-	case TCP_S_ESTABLISHED:
-	case TCP_S_FIN_WAIT_1:
-	case TCP_S_FIN_WAIT_2:
-		if (tcp_in_data(c, seg) && (seg->flags & TCP_FIN) && !(c->flags & TCP_CF_DEAD))
+	if (tcp_in_takes_data(c)) {
+		if (tcp_in_data(c, seg) && !(c->flags & TCP_CF_DEAD))
 			tcp_in_fin(c);
 		return;
-	case TCP_S_TIME_WAIT:
-		/* RFC 9293 §3.10.7.4 eighth: a FIN again → ACK, restart 2 MSL */
-		if (seg->flags & TCP_FIN) {
-			c->flags |= TCP_CF_ACK_NOW;
-			tcp_timer_set(c, TCP_T_TIME_WAIT, c->s->now + TCP_TIME_WAIT_US);
-		}
-		return;
-	default:
-		return;			/* CLOSE-WAIT, CLOSING, LAST-ACK: text ignored */
 	}
+	/* RFC 9293 §3.10.7.4 eighth: TIME-WAIT, a FIN again → ACK, restart 2 MSL */
+	if (c->state == TCP_S_TIME_WAIT && (seg->flags & TCP_FIN)) {
+		c->flags |= TCP_CF_ACK_NOW;
+		tcp_timer_set(c, TCP_T_TIME_WAIT, c->s->now + TCP_TIME_WAIT_US);
+	}
+	/* CLOSE-WAIT, CLOSING, LAST-ACK: text ignored */
 }
 
 /**
@@ -793,10 +1009,17 @@ static enum tcp_in_verdict tcp_in_pre(struct tcp_conn *c, const struct tcp_seg *
  */
 static enum tcp_in_verdict tcp_in_steps(struct tcp_conn *c, struct tcp_seg *seg)
 {
-	enum tcp_in_verdict v = tcp_in_check_seq(c, seg);	/* first */
+	uint32_t seq = seg->seq;
+	enum tcp_in_verdict v = c->ts_ok ? tcp_in_ts_check(c, seg) : TCP_IN_CONTINUE;
 
+	if (v != TCP_IN_CONTINUE)				/* RFC 7323 §5.3 R1 */
+		return v;
+	v = tcp_in_check_seq(c, seg);				/* first */
 	if (v != TCP_IN_CONTINUE)
 		return v;
+	if (c->ts_ok && seg->opt.ts_ok && !(seg->flags & TCP_RST))
+		tcp_in_ts_update(c, seg, seq);			/* RFC 7323 §5.3 R3 */
+	tcp_timer_keepalive_touch(c);				/* choice 24 */
 	if (seg->flags & TCP_RST)				/* second */
 		return tcp_in_rst(c, seg);
 	if (seg->flags & TCP_SYN)				/* fourth */
@@ -820,7 +1043,12 @@ static enum tcp_in_verdict tcp_in_steps(struct tcp_conn *c, struct tcp_seg *seg)
  */
 static bool tcp_in_conn(struct tcp_conn *c, struct tcp_seg *seg)
 {
-	enum tcp_in_verdict v = tcp_in_pre(c, seg);
+	enum tcp_in_verdict v;
+
+	/* RFC 7323 §2.3: every window field but a SYN's is scaled */
+	if (!(seg->flags & TCP_SYN) && c->snd_wscale > 0)
+		seg->wnd <<= c->snd_wscale;
+	v = tcp_in_pre(c, seg);
 
 	if (v == TCP_IN_REUSE)
 		return true;

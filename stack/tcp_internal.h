@@ -38,7 +38,6 @@
 #define TCP_PERSIST_RETRIES	10		/* unanswered zero-window probes */
 #define TCP_DELACK_US		40000u		/* delayed ACK */
 #define TCP_TIME_WAIT_US	2000000u	/* short, bounded TIME-WAIT */
-#define TCP_FIN_WAIT_2_US	60000000u	/* idle FIN-WAIT-2 before giving up */
 #define TCP_PENDING_US		75000000u	/* SYN-RECEIVED waiting for tcp_accept() */
 #define TCP_CHALLENGE_ACK_LIMIT	10		/* RFC 5961 §7: per second per stack */
 #define TCP_DUPTHRESH		3		/* RFC 5681 §3.2, RFC 6675 §2 */
@@ -49,6 +48,10 @@
 #define TCP_RCV_WND_MAX		(4u << 20)	/* largest receive window we advertise */
 #define TCP_OOO_PER_CONN	64		/* default out-of-order chunks per connection */
 #define TCP_OOO_POOL_MAX	4096		/* default cap of the stack-wide chunk pool */
+#define TCP_TS_OPT_LEN		12		/* NOP NOP TS: RFC 7323 Appendix A layout */
+#define TCP_PAWS_IDLE_US	(24ull * 86400 * 1000000)	/* RFC 7323 §5.5: 24 days */
+#define TCP_KA_INTVL_S		75		/* RFC 1122 §4.2.3.6 default interval */
+#define TCP_KA_COUNT		9		/* unanswered probes before abort */
 
 /* RFC 9293 §3.3.2 states (LISTEN is implicit: ops.syn() for a SYN to nobody) */
 enum tcp_state {
@@ -72,7 +75,7 @@ enum tcp_timer_kind {
 	TCP_T_DELACK,		/* delayed ACK */
 	TCP_T_PERSIST,		/* zero-window probe */
 	TCP_T_TIME_WAIT,	/* TIME-WAIT expiry */
-	TCP_T_FIN_WAIT_2,	/* FIN-WAIT-2 idle limit */
+	TCP_T_KEEPALIVE,	/* RFC 1122 §4.2.3.6 keep-alive (cfg.keepalive_*) */
 	TCP_T_PENDING,		/* SYN-RECEIVED waiting for tcp_accept() */
 	TCP_T__COUNT
 };
@@ -119,6 +122,7 @@ struct tcp_opts {
  * @acked_acc:	bytes acked in congestion avoidance not yet turned into cwnd
  * @epoch_start: CUBIC: start of the congestion avoidance stage, or NEVER
  * @w_max, @k, @w_est: CUBIC (RFC 9438 §4.1-4.3), in segments and seconds
+ * @cwnd_prior:	CUBIC: cwnd at the last congestion event, segments
  */
 struct tcp_cc {
 	uint32_t cwnd, ssthresh;
@@ -126,7 +130,7 @@ struct tcp_cc {
 	uint32_t recover;
 	uint32_t acked_acc;
 	stack_time_us epoch_start;
-	double w_max, k, w_est;
+	double w_max, k, w_est, cwnd_prior;
 };
 
 /**
@@ -279,6 +283,15 @@ struct tcp_table {
 	uint8_t cookie_key[16];
 	stack_time_us cookie_last;
 	unsigned depth;
+	/* --- receive side: out-of-order chunk pool (tcp_reasm.c) ---
+	 * @ooo_pool, @ooo_data: ooo_total chunks and their ooo_chunk-byte buffers
+	 * @ooo_free:		free chunks; @ooo_used taken
+	 * @ooo_per_conn:	cap per connection (cfg.ooo_per_conn or default)
+	 */
+	struct tcp_ooo_chunk *ooo_pool, *ooo_free;
+	uint8_t *ooo_data;
+	uint32_t ooo_total, ooo_used, ooo_per_conn;
+	uint16_t ooo_chunk;
 };
 
 /**
@@ -286,7 +299,8 @@ struct tcp_table {
  * @th:		the header in the frame
  * @seq, @ack:	host order
  * @len:	SEG.LEN: payload + SYN + FIN
- * @wnd:	window, host order, unscaled
+ * @wnd:	window in bytes: the field, shifted by SND.WIND.SHIFT except in
+ *		a SYN (RFC 7323 §2.2), by tcp_in.c before processing
  * @flags:	TCP_* flags
  * @data:	payload (may be trimmed in place), @dlen bytes
  * @opt:	parsed options
@@ -294,7 +308,7 @@ struct tcp_table {
 struct tcp_seg {
 	const struct tcp_hdr *th;
 	uint32_t seq, ack, len;
-	uint16_t wnd;
+	uint32_t wnd;
 	uint8_t flags;
 	const uint8_t *data;
 	uint32_t dlen;
@@ -336,14 +350,33 @@ void tcp_out_challenge_ack(struct tcp_conn *c);
 
 /* tcp_opt.c */
 void tcp_opt_parse(const uint8_t *p, size_t len, struct tcp_opts *o);
-size_t tcp_opt_write_synack(uint8_t *p, const struct tcp_conn *c);
 
 /* tcp_cc.c */
 void tcp_cc_init(struct tcp_conn *c);
-bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
+bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t flight);
+void tcp_cc_congestion(struct tcp_conn *c);
 void tcp_cc_on_rto(struct tcp_conn *c);
 bool tcp_cc_on_dupack(struct tcp_conn *c);
 uint32_t tcp_cc_flight(const struct tcp_conn *c);
+
+/* tcp_sack.c */
+enum tcp_sack_next {
+	TCP_SACK_NEXT_NONE = 0,	/* nothing to send */
+	TCP_SACK_NEXT_RXT,	/* RFC 6675 NextSeg() rules 1 and 3 */
+	TCP_SACK_NEXT_NEW,	/* rule 2: new data */
+	TCP_SACK_NEXT_RESCUE,	/* rule 4 */
+};
+void tcp_sack_clear(struct tcp_conn *c);
+bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *seg);
+void tcp_sack_prune(struct tcp_conn *c);
+bool tcp_sack_is_lost(const struct tcp_conn *c, uint32_t seq);
+uint32_t tcp_sack_pipe(const struct tcp_conn *c);
+enum tcp_sack_next tcp_sack_next_seg(struct tcp_conn *c, bool new_ok,
+				     uint32_t *seq, uint32_t *len);
+uint32_t tcp_sack_skip(const struct tcp_conn *c, uint32_t seq, uint32_t *limit);
+void tcp_sack_on_ack(struct tcp_conn *c, bool advanced, bool dupack);
+bool tcp_sack_in_recovery(const struct tcp_conn *c);
+void tcp_out_sack_first(struct tcp_conn *c);
 
 /* isn.c */
 uint32_t isn_generate(const uint8_t key[16], const struct tcp_tuple *t,
@@ -363,5 +396,20 @@ void syncookie_establish(struct tcp_conn *c);
 
 /* tcp_in.c */
 uint32_t tcp_data_una(const struct tcp_conn *c);
+
+/* --- receive side and options (tcp_reasm.c, tcp_opt.c, tcp_out.c) --- */
+int tcp_reasm_pool_init(struct tcp_table *t, const struct stack_config *cfg,
+			char *err, size_t errlen);
+void tcp_reasm_pool_free(struct tcp_table *t);
+bool tcp_reasm_insert(struct tcp_conn *c, const struct tcp_seg *seg);
+uint32_t tcp_reasm_deliver(struct tcp_conn *c);
+bool tcp_reasm_fin_due(const struct tcp_conn *c);
+void tcp_reasm_clear(struct tcp_conn *c);
+unsigned tcp_reasm_sack(const struct tcp_conn *c, struct tcp_sack_block *b, unsigned max);
+size_t tcp_opt_write(uint8_t *p, const struct tcp_conn *c, bool syn);
+uint32_t tcp_ts_now(const struct stack *s);
+int tcp_out_keepalive(struct tcp_conn *c);
+void tcp_timer_keepalive_touch(struct tcp_conn *c);
+void tcp_in_after_reasm(struct tcp_conn *c);
 
 #endif /* TCPGATE_TCP_INTERNAL_H */

@@ -25,10 +25,18 @@
  * delayed ACK state.
  *
  * Receive window (RFC 9293 §3.8.6.2.2): follows ops.rcv_space(), clamped to
- * 65535 (no window scaling yet); the right edge already advertised never
- * moves left; it moves right only by at least min(RCV.BUFF / 2, MSS), where
- * RCV.BUFF is the largest rcv_space the application ever reported (receiver
- * SWS avoidance).
+ * 65535, or with window scaling (RFC 7323 §2) to min(TCP_RCV_WND_MAX,
+ * 65535 << RCV.WIND.SHIFT); the right edge already advertised never moves
+ * left, also not through the rounding of the scaled field (RFC 7323 §2.4,
+ * tcp_out_wnd_field()); it moves right only by at least min(RCV.BUFF / 2,
+ * MSS), where RCV.BUFF is the largest rcv_space the application ever
+ * reported (receiver SWS avoidance).
+ *
+ * Options (tcp_opt.c): the SYN-ACK answers what the SYN offered; every other
+ * non-RST segment carries timestamps once negotiated and SACK blocks while
+ * out-of-order data is queued; the payload shrinks so that options beyond the
+ * timestamps still fit the peer's MSS. Keep-alive probes (RFC 1122
+ * §4.2.3.6) are <SEQ=SND.NXT-1> without data.
  *
  * Retransmission (RFC 6298 §5.4-5.6): on RTO, SND.NXT goes back to SND.UNA,
  * one segment is resent, RTO doubles (max 60 s), RTT timing stops (Karn),
@@ -69,6 +77,27 @@ struct tcp_out_seg {
 };
 
 /**
+ * tcp_out_payload_room() - payload that fits the peer's MSS next to the options
+ * @c:		the connection
+ * @hl:		header length with options
+ * @dlen:	payload wanted
+ *
+ * SND.MSS already excludes the timestamps option (RFC 7323 §3.2, RFC 6691:
+ * the MSS counts data only, options come out of it); SACK blocks on a data
+ * segment take their room from the payload too.
+ *
+ * Return: @dlen, or less
+ */
+static size_t tcp_out_payload_room(const struct tcp_conn *c, size_t hl, size_t dlen)
+{
+	size_t extra = hl - TCP_HDR_LEN - (c->ts_ok ? TCP_TS_OPT_LEN : 0);
+
+	if (extra && dlen + extra > c->snd_mss)
+		dlen = c->snd_mss > extra ? c->snd_mss - extra : 0;
+	return dlen;
+}
+
+/**
  * tcp_out_build() - build and send one segment
  * @s:		the stack
  * @tu:		the connection's tuple (we are the vip side)
@@ -87,10 +116,12 @@ static int tcp_out_build(struct stack *s, const struct tcp_tuple *tu,
 	if (!p || cap < TCP_HDR_LEN + 40)
 		return -ENOBUFS;
 	th = (struct tcp_hdr *)p;
-	if (o->syn_opts)
-		hl += tcp_opt_write_synack(p + TCP_HDR_LEN, c);
+	if (c && !(o->flags & TCP_RST))
+		hl += tcp_opt_write(p + TCP_HDR_LEN, c, o->syn_opts);
 	if (dlen > cap - hl)
 		dlen = cap - hl;
+	if (c && dlen)
+		dlen = tcp_out_payload_room(c, hl, dlen);
 	if (dlen) {
 		ssize_t n = s->cfg.ops->produce(s->cfg.app, c, c->ctx, o->doff,
 						p + hl, dlen);
@@ -145,21 +176,39 @@ static uint32_t tcp_out_cur_window(const struct tcp_conn *c)
 }
 
 /**
+ * tcp_out_wnd_limit() - the largest window the window field can carry
+ * @c:	the connection
+ *
+ * Return: 65535 without window scaling, else min(TCP_RCV_WND_MAX,
+ * 65535 << RCV.WIND.SHIFT) (RFC 7323 §2.3)
+ */
+static uint32_t tcp_out_wnd_limit(const struct tcp_conn *c)
+{
+	uint64_t lim;
+
+	if (c->rcv_wscale < 0)
+		return TCP_WIN_MAX;
+	lim = (uint64_t)TCP_WIN_MAX << c->rcv_wscale;
+	return lim > TCP_RCV_WND_MAX ? TCP_RCV_WND_MAX : (uint32_t)lim;
+}
+
+/**
  * tcp_out_rcv_window() - the receive window to advertise now
  * @c:	the connection
  *
- * Return: the window in bytes (<= 65535), never moving the right edge left
+ * Return: the window in bytes (<= tcp_out_wnd_limit()), never moving the
+ * right edge left
  */
 uint32_t tcp_out_rcv_window(struct tcp_conn *c)
 {
 	struct stack *s = c->s;
-	uint32_t cur = tcp_out_cur_window(c), want;
+	uint32_t cur = tcp_out_cur_window(c), want, lim = tcp_out_wnd_limit(c);
 	size_t space;
 
 	if (c->flags & TCP_CF_APP_GONE)
 		return cur;		/* TIME-WAIT: no more callbacks */
 	space = s->cfg.ops->rcv_space(s->cfg.app, c, c->ctx);
-	want = space > TCP_WIN_MAX ? TCP_WIN_MAX : (uint32_t)space;
+	want = space > lim ? lim : (uint32_t)space;
 	if (want > c->rcv_buf_max)
 		c->rcv_buf_max = want;
 	/* RFC 9293 §3.8.6.2.2: never shrink; grow only by a useful amount */
@@ -187,6 +236,31 @@ bool tcp_out_window_opens(struct tcp_conn *c)
 }
 
 /**
+ * tcp_out_wnd_field() - the window field for @win bytes
+ * @c:		the connection
+ * @win:	window from tcp_out_rcv_window()
+ * @syn:	the SYN-ACK: never scaled (RFC 7323 §2.2)
+ *
+ * RFC 7323 §2.3: the field is the window shifted right by RCV.WIND.SHIFT.
+ * Rounding down must not pull the right edge we already advertised back
+ * (RFC 7323 §2.4, RFC 9293 §3.8.6.2.2): if it would, the field is rounded up
+ * to cover that edge (at most 2^shift - 1 bytes more than asked).
+ *
+ * Return: the field value
+ */
+static uint16_t tcp_out_wnd_field(const struct tcp_conn *c, uint32_t win, bool syn)
+{
+	unsigned shift = (!syn && c->rcv_wscale > 0) ? (unsigned)c->rcv_wscale : 0;
+	uint32_t cur = tcp_out_cur_window(c), field = win >> shift;
+
+	if (syn && win > TCP_WIN_MAX)
+		return (uint16_t)TCP_WIN_MAX;
+	if (((uint64_t)field << shift) < cur)
+		field = (uint32_t)(((uint64_t)cur + (1u << shift) - 1) >> shift);
+	return (uint16_t)(field > TCP_WIN_MAX ? TCP_WIN_MAX : field);
+}
+
+/**
  * tcp_out_conn() - send one segment of a connection with ACK and our window
  * @c:		the connection
  * @flags:	flags besides ACK
@@ -197,10 +271,13 @@ bool tcp_out_window_opens(struct tcp_conn *c)
  */
 static int tcp_out_conn(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t dlen)
 {
-	uint32_t win = tcp_out_rcv_window(c);
+	bool syn = !!(flags & TCP_SYN);
+	uint16_t field = tcp_out_wnd_field(c, tcp_out_rcv_window(c), syn);
+	unsigned shift = (!syn && c->rcv_wscale > 0) ? (unsigned)c->rcv_wscale : 0;
+	uint32_t win = (uint32_t)field << shift;
 	struct tcp_out_seg o = {
 		.flags = (uint8_t)(flags | TCP_ACK), .seq = seq, .ack = c->rcv_nxt,
-		.win = (uint16_t)win, .syn_opts = !!(flags & TCP_SYN),
+		.win = field, .syn_opts = syn,
 		.dlen = dlen, .doff = seq - tcp_data_una(c),
 	};
 	int n = tcp_out_build(c->s, &c->tuple, c, &o);
@@ -209,6 +286,7 @@ static int tcp_out_conn(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_
 		return n;
 	if (seq_gt(c->rcv_nxt + win, c->rcv_adv))
 		c->rcv_adv = c->rcv_nxt + win;
+	c->last_ack_sent = c->rcv_nxt;		/* RFC 7323 §4.3 Last.ACK.sent */
 	/* any ACK we send satisfies the delayed ACK (RFC 9293 §3.8.6.3) */
 	c->flags &= ~TCP_CF_ACK_NOW;
 	c->delack_full = 0;
@@ -532,6 +610,23 @@ int tcp_out_probe(struct tcp_conn *c)
 		next = TCP_RTO_MAX_US;
 	tcp_timer_set(c, TCP_T_PERSIST, c->s->now + next);
 	return n < 0 ? n : 0;
+}
+
+/**
+ * tcp_out_keepalive() - RFC 1122 §4.2.3.6: a keep-alive probe
+ * @c:	the connection
+ *
+ * <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK> without data: the peer sees an old
+ * sequence number and must answer with an ACK (RFC 9293 §3.10.7.4 first check).
+ *
+ * Return: 0 or -errno
+ */
+int tcp_out_keepalive(struct tcp_conn *c)
+{
+	int rc = tcp_out_conn(c, 0, c->snd_nxt - 1, 0);
+
+	STAT_INC(c->s, keepalive_probes);
+	return rc < 0 ? rc : 0;
 }
 
 /**

@@ -10,7 +10,7 @@
  *   DELACK      delayed ACK, 40 ms (RFC 9293 §3.8.6.3 allows up to 0.5 s)
  *   PERSIST     zero-window probe (RFC 9293 §3.8.6.1)
  *   TIME_WAIT   end of TIME-WAIT (2 s: short and bounded, see tcp_in.c)
- *   FIN_WAIT_2  FIN-WAIT-2 without a segment from the peer for 60 s
+ *   KEEPALIVE   RFC 1122 §4.2.3.6 keep-alive, only with cfg.keepalive_idle_s
  *   PENDING     SYN-RECEIVED waiting for tcp_accept() for 75 s
  *
  * The table keeps a binary min-heap of connections ordered by heap_key, the
@@ -29,6 +29,16 @@
  * minimum is below RFC 6298 §2.4's 1 s, as in Linux: a proxy on a LAN should
  * not wait a second to repair a loss; spurious retransmissions are bounded by
  * the exponential backoff.
+ *
+ * Keep-alive (RFC 1122 §4.2.3.6, off unless cfg.keepalive_idle_s): in
+ * ESTABLISHED, CLOSE-WAIT and FIN-WAIT-2, every acceptable segment restarts
+ * the idle timer (tcp_timer_keepalive_touch()). When it fires with nothing
+ * outstanding, a probe <SEQ=SND.NXT-1> goes out, then every
+ * keepalive_intvl_s; keepalive_count probes without an acceptable segment in
+ * between abort the connection (RST, TCP_EV_TIMEOUT) at idle + count *
+ * interval. With data or a FIN outstanding, or a zero window being probed,
+ * the RTO / persist timers already watch the peer: the idle timer just
+ * restarts.
  */
 #include "stack/tcp_internal.h"
 
@@ -37,7 +47,7 @@ const char *const tcp_timer_names[TCP_T__COUNT] = {
 	[TCP_T_DELACK]		= "DELACK",
 	[TCP_T_PERSIST]		= "PERSIST",
 	[TCP_T_TIME_WAIT]	= "TIME_WAIT",
-	[TCP_T_FIN_WAIT_2]	= "FIN_WAIT_2",
+	[TCP_T_KEEPALIVE]	= "KEEPALIVE",
 	[TCP_T_PENDING]		= "PENDING",
 };
 static_assert(sizeof(tcp_timer_names) / sizeof(tcp_timer_names[0]) == TCP_T__COUNT,
@@ -235,6 +245,60 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us)
 }
 
 /**
+ * tcp_timer_keepalive_state() - does keep-alive apply in this state?
+ * @c:	the connection
+ *
+ * Return: true in ESTABLISHED, CLOSE-WAIT and FIN-WAIT-2 with keep-alive on
+ */
+static bool tcp_timer_keepalive_state(const struct tcp_conn *c)
+{
+	if (!c->s->cfg.keepalive_idle_s)
+		return false;
+	return c->state == TCP_S_ESTABLISHED || c->state == TCP_S_CLOSE_WAIT ||
+	       c->state == TCP_S_FIN_WAIT_2;
+}
+
+/**
+ * tcp_timer_keepalive_touch() - a segment arrived: restart the idle period
+ * @c:	the connection
+ */
+void tcp_timer_keepalive_touch(struct tcp_conn *c)
+{
+	c->ka_probes = 0;
+	if (!tcp_timer_keepalive_state(c)) {
+		tcp_timer_stop(c, TCP_T_KEEPALIVE);
+		return;
+	}
+	tcp_timer_set(c, TCP_T_KEEPALIVE,
+		      c->s->now + c->s->cfg.keepalive_idle_s * 1000000ull);
+}
+
+/**
+ * tcp_timer_keepalive() - the keep-alive timer expired (RFC 1122 §4.2.3.6)
+ * @c:	the connection
+ */
+static void tcp_timer_keepalive(struct tcp_conn *c)
+{
+	const struct stack_config *cfg = &c->s->cfg;
+	uint32_t intvl = cfg->keepalive_intvl_s ? cfg->keepalive_intvl_s : TCP_KA_INTVL_S;
+	uint32_t count = cfg->keepalive_count ? cfg->keepalive_count : TCP_KA_COUNT;
+
+	if (!tcp_timer_keepalive_state(c))
+		return;
+	if (c->snd_una != c->snd_max || c->timer[TCP_T_PERSIST] != STACK_TIME_NEVER) {
+		tcp_timer_keepalive_touch(c);	/* RTO / persist watch the peer */
+		return;
+	}
+	if (c->ka_probes >= count) {
+		tcp_conn_timeout(c);		/* RST, TCP_EV_TIMEOUT, CLOSED */
+		return;
+	}
+	c->ka_probes++;
+	tcp_out_keepalive(c);
+	tcp_timer_set(c, TCP_T_KEEPALIVE, c->s->now + intvl * 1000000ull);
+}
+
+/**
  * tcp_timer_fire() - run one expired timer
  * @c:	the connection
  * @k:	which timer
@@ -254,7 +318,9 @@ static void tcp_timer_fire(struct tcp_conn *c, enum tcp_timer_kind k)
 	case TCP_T_TIME_WAIT:
 		tcp_conn_close(c);	/* RFC 9293 §3.10.8: TIME-WAIT expiry */
 		return;
-	case TCP_T_FIN_WAIT_2:
+	case TCP_T_KEEPALIVE:
+		tcp_timer_keepalive(c);
+		return;
 	case TCP_T_PENDING:
 		tcp_conn_timeout(c);
 		return;
