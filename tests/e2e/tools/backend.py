@@ -4,7 +4,8 @@
 Modes:
   xfer (default)  per connection: receive until EOF computing SHA-256, and send
                   --send N random bytes (concurrently, or only after EOF with
-                  --halfclose), then close. Prints one JSON line per connection:
+                  --halfclose, or first, followed by shutdown(SHUT_WR), with
+                  --reply-first), then close. Prints one JSON line per connection:
                   {"recv_bytes", "recv_sha256", "sent_bytes", "sent_sha256"}.
   echo            per connection: read one line, answer "<--name> <line>\\n", close.
                   Threaded, serves until killed.
@@ -73,12 +74,17 @@ def serve_xfer(conn, args):
         if args.halfclose:
             recv_all(conn, args, out)
             send_random(conn, args.send, out)
+        elif args.reply_first:
+            send_random(conn, args.send, out)
+            conn.shutdown(socket.SHUT_WR)
+            recv_all(conn, args, out)
         else:
             t = threading.Thread(target=send_random, args=(conn, args.send, out))
             t.start()
             recv_all(conn, args, out)
             t.join()
-        conn.shutdown(socket.SHUT_WR)
+        if not args.reply_first:
+            conn.shutdown(socket.SHUT_WR)
         # wait for the peer to close too, so our FIN is not followed by an RST
         conn.settimeout(10)
         try:
@@ -116,6 +122,8 @@ def main():
     ap.add_argument("--name", default="backend")
     ap.add_argument("--send", type=int, default=0, help="bytes to send back (xfer)")
     ap.add_argument("--halfclose", action="store_true", help="reply only after EOF")
+    ap.add_argument("--reply-first", action="store_true",
+                    help="send, shutdown(SHUT_WR), then read until EOF")
     ap.add_argument("--slow", action="store_true")
     ap.add_argument("--slow-chunk", type=int, default=65536)
     ap.add_argument("--slow-interval", type=float, default=0.05)

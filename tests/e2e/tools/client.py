@@ -4,7 +4,7 @@
 Connects to HOST:PORT, sends --send N random bytes (SHA-256 computed), then
 shutdown(SHUT_WR) (unless --no-shutdown) and reads until EOF (SHA-256 computed).
 By default sending and receiving run concurrently; --sequential reads only after
-the send and the shutdown. Prints one JSON line:
+the send and the shutdown; --recv-first reads until EOF before sending. Prints one JSON line:
   {"sent_bytes", "sent_sha256", "recv_bytes", "recv_sha256", "seconds"}
 or on a connect/IO error {"error": "ECONNREFUSED", ...} and exits 2.
 """
@@ -28,6 +28,8 @@ def main():
     ap.add_argument("port", type=int)
     ap.add_argument("--send", type=int, default=0)
     ap.add_argument("--sequential", action="store_true")
+    ap.add_argument("--recv-first", action="store_true",
+                    help="read until EOF first, then send (and shutdown)")
     ap.add_argument("--no-shutdown", action="store_true")
     ap.add_argument("--connect-only", action="store_true")
     ap.add_argument("--timeout", type=float, default=60.0, help="per socket operation")
@@ -87,6 +89,9 @@ def main():
     if args.sequential:
         sender()
         receiver()
+    elif args.recv_first:
+        receiver()
+        sender()
     else:
         t = threading.Thread(target=sender)
         t.start()
