@@ -21,6 +21,11 @@
  * epoll timeout is the earliest of the stack's and the sessions' next timer
  * and the drain deadline.
  *
+ * Fault injection (interface.fault, experiments and tests only): a
+ * link_fault sits between the TAP and the stack in the configured
+ * directions; its held (reordered) frames are released from this loop's
+ * timer, and its counters are logged when the worker ends.
+ *
  * Graceful stop: the first SIGTERM/SIGINT makes every listener refuse new
  * SYNs (RST) and starts the drain period (defaults.drain_timeout_s); the loop
  * ends when no session is left. At the deadline, or on a second signal,
@@ -42,6 +47,7 @@
 
 #include "proxy/log.h"
 #include "proxy/session.h"
+#include "stack/link_fault.h"
 #include "stack/link_tap.h"
 #include "stack/pcap.h"
 
@@ -61,6 +67,7 @@
  * @epfd:	epoll instance
  * @sigfd:	signalfd for SIGTERM, SIGINT, SIGHUP
  * @tap:	the link
+ * @fault:	fault injector around @tap, NULL unless interface.fault
  * @pcap:	capture writer, NULL without --pcap
  * @stack:	the stack instance
  * @st:		sessions
@@ -74,6 +81,7 @@ struct worker {
 	struct listener_table *lt;
 	int epfd, sigfd;
 	struct link_tap *tap;
+	struct link_fault *fault;
 	struct pcap_writer *pcap;
 	struct stack *stack;
 	struct session_table *st;
@@ -209,11 +217,85 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.link = { .send = link_tap_send, .ctx = w->tap },
 	};
 
+	if (w->fault)
+		sc.link = (struct stack_link){ .send = link_fault_send, .ctx = w->fault };
 	memcpy(sc.mac, ifc->mac_set ? ifc->mac : default_mac, sizeof(sc.mac));
 	w->stack = stack_create(&sc, err, errlen);
 	if (!w->stack)
 		return -EINVAL;
 	return worker_add_vips(w, err, errlen);
+}
+
+/**
+ * worker_fault_deliver() - link_fault input deliverer: a frame into the stack
+ * @arg:	the worker
+ * @frame:	the frame
+ * @len:	its length
+ * @now:	current time
+ */
+static void worker_fault_deliver(void *arg, uint8_t *frame, size_t len, stack_time_us now)
+{
+	struct worker *w = arg;
+
+	stack_input(w->stack, frame, len, now);
+}
+
+/**
+ * worker_create_fault() - the fault injector of interface.fault, if any
+ * @w:		the worker (link open)
+ * @err:	message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -ENOMEM
+ */
+static int worker_create_fault(struct worker *w, char *err, size_t errlen)
+{
+	const struct conf_fault *cf = &w->cfg->iface.fault;
+	struct link_fault_config fc = {
+		.seed = cf->seed,
+		.drop = (uint32_t)(cf->drop * 10000.0 + 0.5),
+		.duplicate = (uint32_t)(cf->duplicate * 10000.0 + 0.5),
+		.reorder = (uint32_t)(cf->reorder * 10000.0 + 0.5),
+		.corrupt = (uint32_t)(cf->corrupt * 10000.0 + 0.5),
+		.truncate = (uint32_t)(cf->truncate * 10000.0 + 0.5),
+		.reorder_delay_us = cf->reorder_delay_ms * 1000u,
+		.max_frame = 14u + w->cfg->iface.mtu,
+		.in = cf->direction != CONF_FAULT_OUT,
+		.out = cf->direction != CONF_FAULT_IN,
+	};
+
+	if (!cf->enabled)
+		return 0;
+	w->fault = link_fault_create(&fc, (struct stack_link){ link_tap_send, w->tap },
+				     worker_fault_deliver, w, err, errlen);
+	if (!w->fault)
+		return -ENOMEM;
+	log_info("fault injector on (%s): seed %u drop %.2f%% duplicate %.2f%% reorder %.2f%% "
+		 "(%u ms) corrupt %.2f%% truncate %.2f%%", conf_fault_dir_names[cf->direction],
+		 cf->seed, cf->drop, cf->duplicate, cf->reorder, cf->reorder_delay_ms,
+		 cf->corrupt, cf->truncate);
+	return 0;
+}
+
+/**
+ * worker_log_fault() - log what the fault injector did
+ * @w:		the worker
+ */
+static void worker_log_fault(const struct worker *w)
+{
+	const struct link_fault_stats *fs;
+
+	if (!w->fault)
+		return;
+	fs = link_fault_stats(w->fault);
+	for (int d = 0; d < 2; d++)
+		log_info("fault injector %s: frames %llu dropped %llu duplicated %llu "
+			 "reordered %llu corrupted %llu truncated %llu hold_full %llu too_big %llu",
+			 d ? "out" : "in", (unsigned long long)fs->frames[d],
+			 (unsigned long long)fs->dropped[d], (unsigned long long)fs->duplicated[d],
+			 (unsigned long long)fs->reordered[d], (unsigned long long)fs->corrupted[d],
+			 (unsigned long long)fs->truncated[d], (unsigned long long)fs->hold_full[d],
+			 (unsigned long long)fs->too_big[d]);
 }
 
 /**
@@ -262,6 +344,8 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 		snprintf(err, errlen, "epoll_ctl (tap): %s", strerror(errno));
 		goto fail;
 	}
+	if (worker_create_fault(w, err, errlen))
+		goto fail;
 	w->st = session_table_create(cfg, lt, w->epfd, err, errlen);
 	if (!w->st || worker_create_stack(w, err, errlen))
 		goto fail;
@@ -281,8 +365,10 @@ void worker_destroy(struct worker *w)
 {
 	if (!w)
 		return;
+	worker_log_fault(w);
 	if (w->stack)
 		stack_destroy(w->stack);
+	link_fault_destroy(w->fault);
 	session_table_destroy(w->st);
 	if (w->tap) {
 		link_tap_set_pcap(w->tap, NULL);
@@ -321,7 +407,10 @@ static void worker_frame(void *arg, uint8_t *frame, size_t len)
 {
 	struct worker *w = arg;
 
-	stack_input(w->stack, frame, len, w->now);
+	if (w->fault)
+		link_fault_input(w->fault, frame, len, w->now);
+	else
+		stack_input(w->stack, frame, len, w->now);
 }
 
 /**
@@ -393,6 +482,8 @@ static int worker_timeout_ms(const struct worker *w)
 
 	if (u < t)
 		t = u;
+	if (w->fault && link_fault_next_timer(w->fault) < t)
+		t = link_fault_next_timer(w->fault);
 	if (w->stopping && w->deadline < t)
 		t = w->deadline;
 	if (t == STACK_TIME_NEVER)
@@ -467,6 +558,10 @@ int worker_run(struct worker *w)
 		}
 		w->now = now_us();
 		session_set_now(w->st, w->now);
+		if (w->fault) {
+			link_fault_set_now(w->fault, w->now);
+			link_fault_timers(w->fault, w->now);
+		}
 		worker_dispatch(w, ev, n > 0 ? n : 0);
 		if (stack_next_timer(w->stack) <= w->now)
 			stack_timers(w->stack, w->now);
