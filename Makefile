@@ -27,7 +27,7 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -DTCPGATE_VERSION='"$(VERSION)"' $(WARN) \
            -I. -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -86,7 +86,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undef
 FUZZ_SECONDS ?= 60
 build-fuzz/%: tests/fuzz/%.c $(STACK_SRC) $(CONF_SRC) $(wildcard tests/fuzz/*.h)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC) $(CONF_SRC) $(shell pkg-config --libs libconfig)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC) $(CONF_SRC) $(shell pkg-config --libs libconfig) -lm
 fuzz: $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $^
 

@@ -111,6 +111,44 @@
  *      tcp_timer.c. Probes <SEQ=SND.NXT-1> without data, every
  *      keepalive_intvl_s (75 s), abort (RST, TCP_EV_TIMEOUT) after
  *      keepalive_count (9) unanswered; any acceptable segment answers.
+ *  25. SACK scoreboard (RFC 2018, tcp_sack.c): at most 8 merged ranges per
+ *      connection, no allocation; when full, the highest range is
+ *      forgotten. Ignored without effect: a block with left >= right, one
+ *      ending beyond SND.MAX, one ending at or below SEG.ACK (stale, or a
+ *      D-SACK, RFC 2883 §4), a first block inside the second (D-SACK); a
+ *      block reaching below SEG.ACK is cut at it. SACKed bytes are never
+ *      released to the application before SND.UNA passes them (reneging).
+ *  26. SACK loss recovery (RFC 6675 §5): a duplicate ACK is an ACK of
+ *      SND.UNA, data outstanding, that SACKs new bytes (window and payload
+ *      don't matter, §2). Recovery starts at 3 of them or when IsLost
+ *      (SND.UNA) (3 ranges, or more than 2 SMSS SACKed above it), never
+ *      again before SND.UNA reaches the previous RecoveryPoint; it resends
+ *      the first hole at once, then NextSeg() rules 1-4 (rescue included)
+ *      while cwnd - pipe >= SMSS, and ends when SND.UNA reaches
+ *      RecoveryPoint. Counted fast_retransmits and sack_recoveries. A
+ *      retransmission carries PSH only if it ends at the last byte held.
+ *  27. RTO (RFC 6298 §5.4-5.7): loss recovery ends, RecoveryPoint = SND.MAX
+ *      (RFC 6675 §5.1), the scoreboard is cleared (RFC 2018 §8: the
+ *      receiver may have reneged) and everything from SND.UNA is sent again
+ *      (go-back-N); blocks that arrive after the RTO are recorded again and
+ *      go-back-N steps over them.
+ *  28. Karn's rule (RFC 6298 §3) without timestamps: any retransmission
+ *      cancels the running RTT measurement, and none starts during loss
+ *      recovery (new data sent then is acknowledged only once the holes are
+ *      filled). With timestamps, choice 23.
+ *  29. NewReno without SACK (RFC 6582 §3.2): 3 duplicate ACKs (RFC 5681 §2
+ *      definition) → ssthresh reduced, cwnd = ssthresh + 3 SMSS, each
+ *      further one inflates by SMSS; a partial ACK resends the first
+ *      unacknowledged segment, deflates by the bytes acked (adding SMSS back
+ *      if at least SMSS was acked) and restarts the RTO ("Slow-but-Steady",
+ *      §4.1); the full ACK sets cwnd = ssthresh (step 3 option 2).
+ *  30. Congestion control (tcp_cc.c): CUBIC by default, NewReno with
+ *      cfg.cc = STACK_CC_NEWRENO. Initial window min(10 MSS, max(2 MSS,
+ *      14600)) (RFC 6928). The decrease uses FlightSize: /2 for NewReno, * 0.7
+ *      for CUBIC, also after an RTO (RFC 9438 §4.8), at least 2 SMSS, once
+ *      per RTO series; cwnd after an RTO is 1 SMSS. cwnd grows only when
+ *      the sender used it (slow start: FlightSize > cwnd / 2; avoidance:
+ *      FlightSize > cwnd - SMSS), so an application-limited sender keeps it.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -608,7 +646,7 @@ static enum tcp_in_verdict tcp_in_establish(struct tcp_conn *c, const struct tcp
  */
 static void tcp_in_acked(struct tcp_conn *c, uint32_t ack)
 {
-	uint32_t acked = ack - c->snd_una, data = acked;
+	uint32_t acked = ack - c->snd_una, data = acked, flight = tcp_cc_flight(c);
 	bool partial = false;
 
 	if (c->snd_una == c->iss) {
@@ -635,14 +673,16 @@ static void tcp_in_acked(struct tcp_conn *c, uint32_t ack)
 		c->s->cfg.ops->acked(c->s->cfg.app, c, c->ctx, data);
 	}
 	if (acked)
-		partial = tcp_cc_on_ack(c, acked);
+		partial = tcp_cc_on_ack(c, acked, flight);
+	if (c->sack_ok)
+		tcp_sack_on_ack(c, true, false);	/* RFC 6675 §5: a cumulative ACK */
 	/* RFC 6298 §5.2/5.3 */
 	if (c->snd_una == c->snd_max)
 		tcp_timer_stop(c, TCP_T_RTO);
 	else
 		tcp_timer_rto_restart(c);
 	if (partial)
-		tcp_out_fast_retransmit(c);
+		tcp_out_fast_retransmit(c);	/* RFC 6582 §3.2 step 5 */
 }
 
 /**
@@ -678,6 +718,25 @@ static bool tcp_in_is_dupack(const struct tcp_conn *c, const struct tcp_seg *seg
 	/* a zero window is not congestion: answers to probes are not dupacks */
 	return seg->ack == c->snd_una && c->snd_una != c->snd_max &&
 	       seg->len == 0 && seg->wnd == c->snd_wnd && seg->wnd != 0;
+}
+
+/**
+ * tcp_in_dupack() - an ACK that does not advance SND.UNA: loss detection
+ * @c:		the connection
+ * @seg:	the segment
+ * @newsack:	it SACKed bytes not SACKed before
+ */
+static void tcp_in_dupack(struct tcp_conn *c, const struct tcp_seg *seg, bool newsack)
+{
+	if (c->sack_ok) {
+		/* RFC 6675 §2: a duplicate ACK acknowledges HighACK with data
+		 * outstanding and SACKs new data (window and payload don't matter) */
+		tcp_sack_on_ack(c, false, seg->ack == c->snd_una &&
+				c->snd_una != c->snd_max && newsack);
+		return;
+	}
+	if (tcp_in_is_dupack(c, seg) && tcp_cc_on_dupack(c))
+		tcp_out_fast_retransmit(c);	/* RFC 5681 §3.2, RFC 6582 §3.2 step 2 */
 }
 
 /**
@@ -757,6 +816,7 @@ static void tcp_in_ts_rtt(struct tcp_conn *c, const struct tcp_seg *seg)
 static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	enum tcp_in_verdict v;
+	bool newsack;
 
 	if (c->state == TCP_S_SYN_RECEIVED) {
 		v = tcp_in_establish(c, seg);
@@ -776,11 +836,13 @@ static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *
 		return TCP_IN_DONE;
 	}
 	c->probes = 0;				/* the peer answers: keep probing */
+	newsack = c->sack_ok && tcp_sack_update(c, seg);	/* RFC 6675 §5 Update() */
 	if (seq_gt(seg->ack, c->snd_una)) {
 		tcp_in_ts_rtt(c, seg);
 		tcp_in_acked(c, seg->ack);
-	} else if (tcp_in_is_dupack(c, seg) && tcp_cc_on_dupack(c))
-		tcp_out_fast_retransmit(c);	/* RFC 5681 §3.2 */
+	} else {
+		tcp_in_dupack(c, seg, newsack);
+	}
 	if (c->flags & TCP_CF_DEAD)
 		return TCP_IN_GONE;
 	tcp_in_snd_wnd(c, seg);

@@ -122,6 +122,7 @@ struct tcp_opts {
  * @acked_acc:	bytes acked in congestion avoidance not yet turned into cwnd
  * @epoch_start: CUBIC: start of the congestion avoidance stage, or NEVER
  * @w_max, @k, @w_est: CUBIC (RFC 9438 §4.1-4.3), in segments and seconds
+ * @cwnd_prior:	CUBIC: cwnd at the last congestion event, segments
  */
 struct tcp_cc {
 	uint32_t cwnd, ssthresh;
@@ -129,7 +130,7 @@ struct tcp_cc {
 	uint32_t recover;
 	uint32_t acked_acc;
 	stack_time_us epoch_start;
-	double w_max, k, w_est;
+	double w_max, k, w_est, cwnd_prior;
 };
 
 /**
@@ -352,11 +353,30 @@ void tcp_opt_parse(const uint8_t *p, size_t len, struct tcp_opts *o);
 
 /* tcp_cc.c */
 void tcp_cc_init(struct tcp_conn *c);
-bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
+bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t flight);
+void tcp_cc_congestion(struct tcp_conn *c);
 void tcp_cc_on_rto(struct tcp_conn *c);
 bool tcp_cc_on_dupack(struct tcp_conn *c);
 uint32_t tcp_cc_flight(const struct tcp_conn *c);
 
+/* tcp_sack.c */
+enum tcp_sack_next {
+	TCP_SACK_NEXT_NONE = 0,	/* nothing to send */
+	TCP_SACK_NEXT_RXT,	/* RFC 6675 NextSeg() rules 1 and 3 */
+	TCP_SACK_NEXT_NEW,	/* rule 2: new data */
+	TCP_SACK_NEXT_RESCUE,	/* rule 4 */
+};
+void tcp_sack_clear(struct tcp_conn *c);
+bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *seg);
+void tcp_sack_prune(struct tcp_conn *c);
+bool tcp_sack_is_lost(const struct tcp_conn *c, uint32_t seq);
+uint32_t tcp_sack_pipe(const struct tcp_conn *c);
+enum tcp_sack_next tcp_sack_next_seg(struct tcp_conn *c, bool new_ok,
+				     uint32_t *seq, uint32_t *len);
+uint32_t tcp_sack_skip(const struct tcp_conn *c, uint32_t seq, uint32_t *limit);
+void tcp_sack_on_ack(struct tcp_conn *c, bool advanced, bool dupack);
+bool tcp_sack_in_recovery(const struct tcp_conn *c);
+void tcp_out_sack_first(struct tcp_conn *c);
 
 /* isn.c */
 uint32_t isn_generate(const uint8_t key[16], const struct tcp_tuple *t,

@@ -400,8 +400,9 @@ static void tcp_out_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 {
 	if (seq_lt(seq, c->snd_max)) {
 		tcp_out_count_rexmit(c);
-	} else if (!(c->flags & TCP_CF_RTT_TIMING)) {
-		/* RFC 6298 §3: time one new segment per RTT */
+		c->flags &= ~TCP_CF_RTT_TIMING;	/* RFC 6298 §3 Karn; choice 28 */
+	} else if (!(c->flags & (TCP_CF_RTT_TIMING | TCP_CF_IN_RECOVERY))) {
+		/* RFC 6298 §3: time one new segment per RTT, none in recovery */
 		c->flags |= TCP_CF_RTT_TIMING;
 		c->rtt_seq = seq;
 		c->rtt_start = c->s->now;
@@ -455,17 +456,15 @@ static bool tcp_out_fin_due(const struct tcp_conn *c)
 }
 
 /**
- * tcp_out_next_len() - size of the next data segment the windows allow
+ * tcp_out_fit() - size of the next data segment within @usable bytes
  * @c:		the connection
  * @avail:	announced bytes not sent yet
+ * @usable:	what the windows leave
  *
- * Return: bytes to send now, 0 to wait
+ * Return: bytes to send now, 0 to wait (sender SWS avoidance)
  */
-static uint32_t tcp_out_next_len(const struct tcp_conn *c, uint32_t avail)
+static uint32_t tcp_out_fit(const struct tcp_conn *c, uint32_t avail, uint32_t usable)
 {
-	uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
-	uint32_t flight = c->snd_nxt - c->snd_una;
-	uint32_t usable = wnd > flight ? wnd - flight : 0;
 	uint32_t len = avail;
 
 	if (len > c->snd_mss)
@@ -479,6 +478,184 @@ static uint32_t tcp_out_next_len(const struct tcp_conn *c, uint32_t avail)
 }
 
 /**
+ * tcp_out_next_len() - size of the next data segment the windows allow
+ * @c:		the connection
+ * @avail:	announced bytes not sent yet
+ *
+ * Return: bytes to send now, 0 to wait
+ */
+static uint32_t tcp_out_next_len(const struct tcp_conn *c, uint32_t avail)
+{
+	uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
+	uint32_t flight = c->snd_nxt - c->snd_una;
+
+	return tcp_out_fit(c, avail, wnd > flight ? wnd - flight : 0);
+}
+
+/**
+ * tcp_out_psh() - PSH on the segment that carries the last byte held
+ * @c:		the connection
+ * @seq:	first byte of the segment
+ * @len:	its payload
+ *
+ * Return: TCP_PSH or 0
+ */
+static uint8_t tcp_out_psh(const struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	return len && seq + len == tcp_out_data_end(c) ? TCP_PSH : 0;
+}
+
+/**
+ * tcp_out_data() - send new data (or go-back-N after an RTO) the windows allow
+ * @c:	the connection
+ */
+static void tcp_out_data(struct tcp_conn *c)
+{
+	while (tcp_out_can_send(c)) {
+		uint32_t end = tcp_out_data_end(c), lim, avail, len;
+		int n;
+
+		/* choice 27: go-back-N steps over what was SACKed after the RTO */
+		if (c->sack_ok && seq_lt(c->snd_nxt, c->snd_max)) {
+			c->snd_nxt = tcp_sack_skip(c, c->snd_nxt, &lim);
+			end = seq_min(end, lim);
+		}
+		avail = seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+		len = tcp_out_next_len(c, avail);
+		if (!len)
+			break;
+		n = tcp_out_conn(c, tcp_out_psh(c, c->snd_nxt, len), c->snd_nxt, len);
+		if (n <= 0)
+			break;
+		tcp_out_sent(c, c->snd_nxt, (uint32_t)n);
+	}
+}
+
+/**
+ * tcp_out_rexmit() - resend [@seq, @seq + @len) during SACK recovery
+ * @c:		the connection
+ * @seq:	first sequence number (below SND.MAX)
+ * @len:	sequence space, the FIN included if it is in it
+ *
+ * SND.NXT does not move: RFC 6675 retransmissions fill holes below it.
+ *
+ * Return: sequence space sent, or -errno
+ */
+static int tcp_out_rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	uint32_t end = tcp_out_data_end(c);
+	uint32_t dlen = seq_lt(seq, end) ? seq_min(seq + len, end) - seq : 0;
+	bool fin = (c->flags & TCP_CF_FIN_SENT) && seq + dlen == c->fin_seq &&
+		   seq_gt(seq + len, c->fin_seq);
+	int n;
+
+	if (!dlen && !fin)
+		return -ENODATA;
+	n = tcp_out_conn(c, (uint8_t)(tcp_out_psh(c, seq, dlen) | (fin ? TCP_FIN : 0)),
+			 seq, dlen);
+	if (n < 0)
+		return n;
+	tcp_out_count_rexmit(c);
+	c->flags &= ~TCP_CF_RTT_TIMING;		/* RFC 6298 §3 Karn; choice 28 */
+	if (c->timer[TCP_T_RTO] == STACK_TIME_NEVER)
+		tcp_timer_rto_restart(c);	/* RFC 6298 §5.1 */
+	return n + ((uint32_t)n == dlen && fin);
+}
+
+/**
+ * tcp_out_sack_first() - RFC 6675 §5 (4.3): resend the segment at SND.UNA
+ * @c:	the connection, entering SACK recovery (HighRxt = SND.UNA)
+ */
+void tcp_out_sack_first(struct tcp_conn *c)
+{
+	uint32_t lim, seq = tcp_sack_skip(c, c->snd_una, &lim);
+	uint32_t len = lim - seq < c->snd_mss ? lim - seq : c->snd_mss;
+	int n;
+
+	if (!seq_lt(seq, lim))
+		return;
+	n = tcp_out_rexmit(c, seq, len);
+	if (n > 0)
+		c->sb.high_rxt = seq + (uint32_t)n;	/* RFC 6675 §5 (4.3) */
+}
+
+/**
+ * tcp_out_sack_new_len() - RFC 6675 NextSeg() (2): new data the peer allows
+ * @c:	the connection
+ *
+ * Return: bytes of new data to send now (cwnd is checked with pipe)
+ */
+static uint32_t tcp_out_sack_new_len(const struct tcp_conn *c)
+{
+	uint32_t end = tcp_out_data_end(c), edge = c->snd_una + c->snd_wnd;
+	uint32_t avail = seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+
+	if (c->snd_nxt != c->snd_max)
+		return 0;
+	return tcp_out_fit(c, avail, seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0);
+}
+
+/**
+ * tcp_out_sack_one() - send what NextSeg() chose
+ * @c:		the connection
+ * @next:	the NextSeg() rule
+ * @seq:	retransmission start (rules 1, 3, 4)
+ * @len:	retransmission length
+ *
+ * Return: sequence space sent, or <= 0 if nothing was
+ */
+static int tcp_out_sack_one(struct tcp_conn *c, enum tcp_sack_next next,
+			    uint32_t seq, uint32_t len)
+{
+	uint32_t nlen;
+	int n;
+
+	switch (next) {
+	case TCP_SACK_NEXT_NEW:
+		nlen = tcp_out_sack_new_len(c);
+		n = tcp_out_conn(c, tcp_out_psh(c, c->snd_nxt, nlen), c->snd_nxt, nlen);
+		if (n > 0)
+			tcp_out_sent(c, c->snd_nxt, (uint32_t)n);
+		return n;
+	case TCP_SACK_NEXT_RXT:
+		n = tcp_out_rexmit(c, seq, len);
+		if (n > 0)
+			c->sb.high_rxt = seq + (uint32_t)n;	/* RFC 6675 §5 (C.2) */
+		return n;
+	case TCP_SACK_NEXT_RESCUE:
+		n = tcp_out_rexmit(c, seq, len);
+		if (n > 0)
+			c->sb.rescue_rxt = c->cc.recover;	/* RFC 6675 §5 (C.4) */
+		return n;
+	case TCP_SACK_NEXT_NONE:
+	default:
+		return 0;
+	}
+}
+
+/**
+ * tcp_out_sack_recovery() - RFC 6675 §5 step (C): send while pipe allows
+ * @c:	the connection, in SACK recovery
+ */
+static void tcp_out_sack_recovery(struct tcp_conn *c)
+{
+	uint32_t pipe = tcp_sack_pipe(c);
+
+	/* RFC 6675 §5 (C): while cwnd - pipe >= 1 SMSS */
+	while (tcp_out_can_send(c) && (uint64_t)pipe + c->snd_mss <= c->cc.cwnd) {
+		uint32_t seq = 0, len = 0;
+		enum tcp_sack_next next;
+		int n;
+
+		next = tcp_sack_next_seg(c, tcp_out_sack_new_len(c) > 0, &seq, &len);
+		n = tcp_out_sack_one(c, next, seq, len);
+		if (n <= 0)
+			return;
+		pipe += (uint32_t)n;		/* RFC 6675 §5 (C.3) */
+	}
+}
+
+/**
  * tcp_out_push() - send what the windows allow, a due FIN, a pending ACK
  * @c:	the connection
  */
@@ -486,19 +663,10 @@ void tcp_out_push(struct tcp_conn *c)
 {
 	if (c->flags & (TCP_CF_DEAD | TCP_CF_PENDING))
 		return;
-	while (tcp_out_can_send(c)) {
-		uint32_t end = tcp_out_data_end(c);
-		uint32_t avail = seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
-		uint32_t len = tcp_out_next_len(c, avail);
-		int n;
-
-		if (!len)
-			break;
-		n = tcp_out_conn(c, len == avail ? TCP_PSH : 0, c->snd_nxt, len);
-		if (n <= 0)
-			break;
-		tcp_out_sent(c, c->snd_nxt, (uint32_t)n);
-	}
+	if (tcp_sack_in_recovery(c))
+		tcp_out_sack_recovery(c);
+	else
+		tcp_out_data(c);
 	if (tcp_out_can_send(c) && tcp_out_fin_due(c))
 		tcp_out_fin(c);
 	if (c->flags & TCP_CF_ACK_NOW)
@@ -561,8 +729,11 @@ void tcp_out_retransmit(struct tcp_conn *c)
 		tcp_conn_timeout(c);
 		return;
 	}
-	if (!syn)
+	if (!syn) {
 		tcp_cc_on_rto(c);
+		/* RFC 2018 §8, RFC 6675 §5.1: the receiver may have reneged */
+		tcp_sack_clear(c);
+	}
 	c->backoff++;
 	/* RFC 6298 §5.5: back off the timer */
 	c->rto_us = c->rto_us * 2 > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : c->rto_us * 2;
