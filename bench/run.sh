@@ -731,7 +731,11 @@ log "writing $RESULTS"
 KERNEL=$(uname -r)
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 COMMIT=${BENCH_COMMIT:-$(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)}
-DIRTY=$([ -n "${BENCH_COMMIT:-}" ] || git -C "$ROOT_DIR" status --porcelain --untracked-files=no 2>/dev/null | grep -qv '^?? ' && echo " (+ uncommitted changes)")
+DIRTY=""
+if [ -z "${BENCH_COMMIT:-}" ] &&
+	git -C "$ROOT_DIR" status --porcelain --untracked-files=no 2>/dev/null | grep -q .; then
+	DIRTY=" (+ uncommitted changes)"
+fi
 export FD_LIMIT WORK RUNS DUR HOLD_N QUICK KERNEL CPU NPROC COMMIT DIRTY TG_OFFLOAD_NOTE HAP_VERSION HAP_THREADS \
 	TG_STATS_JSON TG_HOLD_STATS TG_STARTS
 "$PY" "$BENCH_DIR/report.py" "$RESULTS" "$PERF_TXT"
