@@ -1,0 +1,92 @@
+# shellcheck shell=bash
+# impair.sh - bulk transfers under impairment for the t_impair_*.sh tests
+# (sourced after lib.sh; not a test itself).
+#
+# Size: E2E_IMPAIR_MIB MiB each way (default 16; 200 with E2E_LONG=1, the size
+# the issue asks for; tests/e2e/long/run.sh sets it). Loss comes from nftables
+# in the client namespace (DESIGN.md §7: no netem here); reordering,
+# duplication and corruption from tcpgate's own link fault injector
+# (interface.fault). Every transfer must finish within its timeout, and the
+# SHA-256 of what each end sent must equal what the other end received.
+
+if [ -n "${E2E_LONG:-}" ]; then
+	IMPAIR_MIB=${E2E_IMPAIR_MIB:-200}
+else
+	IMPAIR_MIB=${E2E_IMPAIR_MIB:-16}
+fi
+IMPAIR_SIZE=$((IMPAIR_MIB * 1024 * 1024))
+# seconds for the whole transfer: generous, but a hang must fail
+IMPAIR_TIMEOUT=${E2E_IMPAIR_TIMEOUT:-$((30 + IMPAIR_MIB * 6))}
+
+# impair_loss PERCENT: drop PERCENT % of packets both ways in the client namespace.
+impair_loss() {
+	local n=$1
+	nsexec nft add table inet tgloss
+	nsexec nft add chain inet tgloss in '{ type filter hook input priority 0; }'
+	nsexec nft add chain inet tgloss out '{ type filter hook output priority 0; }'
+	nsexec nft add rule inet tgloss in meta l4proto tcp numgen random mod 100 '<' "$n" counter drop
+	nsexec nft add rule inet tgloss out meta l4proto tcp numgen random mod 100 '<' "$n" counter drop
+	log "nftables: ${n}% loss each way in $TG_NS"
+}
+
+# impair_fault SETTINGS: add `fault = { SETTINGS }` to the interface of $TG_CFG.
+impair_fault() {
+	sed -i "s|^  offload = false;|  offload = false;\n  fault = { $1 };|" "$TG_CFG"
+	grep -q "fault = {" "$TG_CFG" || fail "could not add the fault group to $TG_CFG"
+	log "fault injector: $1"
+}
+
+# impair_sysctl KEY=VALUE...: client-side TCP settings in the namespace.
+impair_sysctl() {
+	local kv
+	for kv in "$@"; do
+		nsexec sysctl -q -w "$kv" >/dev/null || fail "sysctl $kv"
+	done
+	log "client sysctl: $*"
+}
+
+# impair_setup: backend + config (call impair_fault before tg_start, the rest after).
+IMPAIR_BPORT=""
+impair_setup() {
+	read -r IMPAIR_BPORT < <(free_ports 1)
+	start_backend bulk "$IMPAIR_BPORT" --send "$IMPAIR_SIZE"
+	tg_config "$(tg_listener bulk 5001 roundrobin "$IMPAIR_BPORT")"
+}
+
+# impair_bulk WHAT: the transfer, both ways at once; checks and passes.
+impair_bulk() {
+	local what=$1 cres crc bres t0 secs
+	t0=$(date +%s.%N)
+	set +e
+	cres=$(nsexec timeout "$IMPAIR_TIMEOUT" "$PY" "$TOOLS/client.py" "$TG_VIP" 5001 \
+		--send "$IMPAIR_SIZE" --timeout 60)
+	crc=$?
+	set -e
+	secs=$(echo "$(date +%s.%N) - $t0" | bc)
+	log "client: $cres"
+	[ $crc -eq 0 ] || fail "$what: client failed (exit $crc, 124 = no finish within ${IMPAIR_TIMEOUT}s): $cres"
+	wait_bg bulk 30 || fail "$what: backend did not finish: $(cat "$TG_DIR/bulk.log")"
+	bres=$(backend_report bulk)
+	log "backend: $bres"
+	[ -n "$bres" ] || fail "$what: no backend report"
+	[ "$(json_get recv_bytes <<<"$bres")" = "$IMPAIR_SIZE" ] ||
+		fail "$what: backend received $(json_get recv_bytes <<<"$bres") bytes, expected $IMPAIR_SIZE"
+	[ "$(json_get recv_bytes <<<"$cres")" = "$IMPAIR_SIZE" ] ||
+		fail "$what: client received $(json_get recv_bytes <<<"$cres") bytes, expected $IMPAIR_SIZE"
+	[ "$(json_get sent_sha256 <<<"$cres")" = "$(json_get recv_sha256 <<<"$bres")" ] ||
+		fail "$what: client→backend SHA-256 mismatch"
+	[ "$(json_get sent_sha256 <<<"$bres")" = "$(json_get recv_sha256 <<<"$cres")" ] ||
+		fail "$what: backend→client SHA-256 mismatch"
+	tg_alive || fail "$what: tcpgate died"
+	local st
+	st=$(stats_json || true)
+	if [ -n "$st" ]; then
+		log "tcp: retransmits=$(json_get tcp.retransmits <<<"$st" 2>/dev/null || echo ?)" \
+		    "bad_checksum=$(json_get tcp.bad_checksum <<<"$st" 2>/dev/null || echo ?)" \
+		    "out_of_order=$(json_get tcp.out_of_order <<<"$st" 2>/dev/null || echo ?)"
+	fi
+	nsexec nft list ruleset 2>/dev/null | grep -o 'counter packets [0-9]*' | sed 's/^/nft /' >&2 || true
+	tg_stop || fail "$what: tcpgate did not stop cleanly"
+	grep "fault injector" "$TG_DIR/tcpgate.log" >&2 || true
+	pass "$what: ${IMPAIR_MIB} MiB each way in ${secs} s"
+}

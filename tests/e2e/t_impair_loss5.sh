@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# t_impair_loss5: bulk transfer each way under 5% loss both ways; SHA-256 equal, no hang
+# (size: impair.sh).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/impair.sh"
+tg_init
+impair_setup
+tg_start
+impair_loss 5
+impair_bulk "5% loss both ways"
