@@ -61,7 +61,7 @@ struct tcp_tuple {
 };
 
 /*
- * SYN cookies (RFC 4987 §3.6). While more than cfg.syncookie_threshold
+ * SYN cookies (RFC 4987 §3.6). While cfg.syncookie_threshold or more
  * connections are half-open, a SYN creates no state: the SYN-ACK's sequence
  * number is a keyed MAC of the 4-tuple and a 64 s clock, carrying the MSS
  * (rounded down to a small table). No window scaling, timestamps or
