@@ -321,9 +321,9 @@ tg_stop() {
 
 # ---------------------------------------------------------------- helpers
 
-# stats_json [PATH]: GET http://127.0.0.1:<stats>/PATH (default stats).
+# stats_json [PATH]: GET http://127.0.0.1:<stats>/PATH (default stats; "" = /).
 stats_json() {
-	curl -sf --max-time 5 "http://127.0.0.1:$TG_STATS_PORT/${1:-stats}"
+	curl -sf --max-time 5 "http://127.0.0.1:$TG_STATS_PORT/${1-stats}"
 }
 
 # json_get PATH [FILE]: print a field of the JSON on stdin (or FILE); PATH is dotted,

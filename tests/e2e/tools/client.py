@@ -32,6 +32,8 @@ def main():
                     help="read until EOF first, then send (and shutdown)")
     ap.add_argument("--no-shutdown", action="store_true")
     ap.add_argument("--connect-only", action="store_true")
+    ap.add_argument("--hold", type=float, default=0.0,
+                    help="seconds to wait after sending, before shutdown(SHUT_WR)")
     ap.add_argument("--timeout", type=float, default=60.0, help="per socket operation")
     args = ap.parse_args()
     ip = ipaddress.ip_address(args.host)
@@ -64,6 +66,8 @@ def main():
                 h.update(block)
                 s.sendall(block)
                 sent += len(block)
+            if args.hold:
+                time.sleep(args.hold)
             if not args.no_shutdown:
                 s.shutdown(socket.SHUT_WR)
         except OSError as e:
