@@ -85,6 +85,7 @@ static size_t log_prefix(char *buf, size_t len, enum log_level lvl)
  * @fmt:	printf format
  * @ap:		arguments
  */
+__attribute__((format(printf, 3, 0)))
 static void log_vline(enum log_level lvl, unsigned suppressed, const char *fmt,
 		      va_list ap)
 {

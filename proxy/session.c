@@ -95,8 +95,7 @@ enum {
 /* Deferred actions (need a tcp_*() call, so not from inside a callback) */
 enum {
 	D_PUMP		= 1u << 0,	/* announce backend bytes / EOF */
-	D_WINDOW	= 1u << 1,	/* tcp_window_update() */
-	D_ABORT		= 1u << 2,	/* RST both sides */
+	D_ABORT		= 1u << 1,	/* RST both sides */
 };
 
 /* How a session ends (or one side of it) */
@@ -1071,8 +1070,6 @@ void session_flush(struct session_table *st)
 		}
 		if (d & D_PUMP)
 			session_pump(s);
-		if ((d & D_WINDOW) && s->conn)
-			tcp_window_update(s->conn, st->now);
 	}
 	while ((s = st->dead)) {
 		st->dead = s->next;
