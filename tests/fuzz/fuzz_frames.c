@@ -60,7 +60,8 @@
  *     changes ISS or answers a PENDING connection, data beyond what was
  *     announced or not matching the stream, a FIN not right after the last
  *     announced byte or without tcp_shutdown(), an ACK above what was
- *     delivered, a segment larger than the peer's MSS;
+ *     delivered, a segment larger than the peer's MSS, an RST outside the
+ *     sequence space the client already knows;
  *   - stack_timers(now) leaves a deadline at or before now;
  *   - at the end, after aborting everything and running timers far ahead,
  *     the stack still counts connections or has a timer.
@@ -90,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_MAX_CONNS	1024
 #define FZ_MAX_POKES	8
 #define FZ_SLOTS	8
-#define FZ_LINK_CAP	64
+#define FZ_LINK_CAP	16
 #define FZ_ISN_FIXED	0xfffffc00u	/* near the wrap, when the header asks */
 
 enum fz_op {
@@ -784,8 +785,18 @@ static bool fz_is_ours(uint32_t a)
 static void fz_check_tcp_conn(struct fz_conn *fc, uint8_t flags, uint32_t seq,
 			      uint32_t ack, const uint8_t *data, size_t dlen)
 {
-	if (flags & 0x04)	/* RST: nothing to check against the stream */
+	if (flags & 0x04) {
+		/* once the client has our SYN-ACK (ISS known: sent, or a SYN
+		 * cookie came back) it only accepts an RST inside its window
+		 * (RFC 5961 §3.2), i.e. from our sent sequence space */
+		uint32_t rel = seq - (fc->iss + 1);
+
+		if (fc->iss_known && rel > fc->end + 1)
+			FZ_FAIL("RST seq %u outside our sequence space (iss %u, %llu bytes "
+				"announced): the client drops it", seq, fc->iss,
+				(unsigned long long)fc->end);
 		return;
+	}
 	if (flags & 0x02) {
 		if (fc->pending)
 			FZ_FAIL("SYN-ACK for a PENDING connection before tcp_accept()");

@@ -10,7 +10,8 @@ pending accept, zero window, retransmission, ...). fuzz_conf's seeds are the
 example configuration and variants of it, behind the one byte that selects
 the error buffer size.
 
-Usage: tests/fuzz/mkseeds.py   (writes tests/fuzz/corpus/<target>/seed-*)
+Usage: tests/fuzz/mkseeds.py   (writes tests/fuzz/corpus/<target>/seed-* and
+the hand-written regression inputs in tests/fuzz/crashers/fuzz_frames/)
 """
 import os
 import struct
@@ -116,7 +117,9 @@ def frames_seeds():
         rec(OP_POKE, bytes([0x2f, 0, 0x18])) + tcp(0, ACK, ctl=T_IP_OPTS)
     s["cookies"] = bytes([H_COOKIES, 0]) + syn(0) + syn(1) + tcp(1, ACK) + \
         tcp(1, ACK | PSH, dlen=300) + policy(verdict=1) + syn(2) + tcp(2, ACK) + \
-        app(1, APP_ACCEPT) + tcp(2, ACK | PSH, dlen=10) + tcp(3, ACK, ack=12345)
+        app(2, APP_ACCEPT) + tcp(2, ACK | PSH, dlen=10) + tcp(3, ACK, ack=12345)
+    s["cookie-pending-timeout"] = bytes([H_COOKIES, 0]) + syn(0) + policy(verdict=1) + \
+        syn(1) + tcp(1, ACK) + clock_s(80)
     s["timestamps-sack"] = bytes([0, 0]) + handshake(0, ts=True) + \
         app(0, APP_SEND, 14600) + tcp(0, ACK, ack=-13140, opts=sack(-11680, -10220), ts=True) + \
         tcp(0, ACK, ack=-13140, opts=sack(-11680, -7300), ts=True) + \
@@ -158,6 +161,16 @@ def conf_seeds():
     return s
 
 
+def crasher_seeds():
+    """Regression inputs written by hand for bugs found while fuzzing."""
+    return {
+        # tcp_abort() of a SYN-cookie connection held PENDING: RST <SEQ=0>
+        # although the client has our SYN-ACK (it drops such an RST)
+        "cookie-pending-abort-rst-seq0": bytes([H_COOKIES, 0]) + syn(0) +
+        policy(verdict=1) + syn(1) + tcp(1, ACK) + app(1, APP_ABORT),
+    }
+
+
 def main():
     for target, seeds in (("fuzz_frames", frames_seeds()), ("fuzz_conf", conf_seeds())):
         d = os.path.join(HERE, "corpus", target)
@@ -165,6 +178,11 @@ def main():
         for name, data in seeds.items():
             with open(os.path.join(d, "seed-" + name), "wb") as f:
                 f.write(data)
+    d = os.path.join(HERE, "crashers", "fuzz_frames")
+    os.makedirs(d, exist_ok=True)
+    for name, data in crasher_seeds().items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
 
 
 if __name__ == "__main__":
