@@ -205,7 +205,7 @@ static int worker_add_vips(struct worker *w, char *err, size_t errlen)
  */
 static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 {
-	static const uint8_t default_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t default_mac[6] = CONF_DEFAULT_MAC;
 	const struct conf_interface *ifc = &w->cfg->iface;
 	struct stack_config sc = {
 		.addr = ifc->addr,
