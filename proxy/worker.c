@@ -7,9 +7,10 @@
  * with other threads except counters (relaxed atomics) and the read-only
  * listener configuration. One epoll instance watches:
  *
- *   - the TAP fd (level-triggered): up to WORKER_BATCH frames per wake-up
- *     are read and fed to stack_input(); if more are waiting, epoll reports
- *     the fd again at once, so other events are not starved;
+ *   - the TAP fd (level-triggered): up to WORKER_BATCH frames are read and
+ *     fed to stack_input(), and one more batch after the other events of a
+ *     busy wake-up; if more are still waiting, epoll reports the fd again at
+ *     once, so neither the link nor the backends are starved;
  *   - a signalfd for SIGTERM/SIGINT (graceful stop) and SIGHUP (reload: not
  *     supported yet, logged and ignored);
  *   - every backend socket (edge-triggered, data.ptr = the session).
@@ -416,13 +417,16 @@ static void worker_frame(void *arg, uint8_t *frame, size_t len)
 /**
  * worker_tap_ready() - read a bounded batch of frames
  * @w:		the worker
+ *
+ * Return: true if the batch was full (more frames are probably waiting)
  */
-static void worker_tap_ready(struct worker *w)
+static bool worker_tap_ready(struct worker *w)
 {
 	int n = link_tap_read_batch(w->tap, WORKER_BATCH, worker_frame, w);
 
 	if (n < 0)
 		log_error_rl("tap read: %s", strerror(-n));
+	return n == WORKER_BATCH;
 }
 
 /**
@@ -502,14 +506,21 @@ static int worker_timeout_ms(const struct worker *w)
  */
 static void worker_dispatch(struct worker *w, const struct epoll_event *ev, int n)
 {
+	bool tap_more = false;
+
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u64 == WORKER_REF_TAP)
-			worker_tap_ready(w);
+			tap_more = worker_tap_ready(w);
 		else if (ev[i].data.u64 == WORKER_REF_SIGNAL)
 			worker_signal_ready(w);
 		else
 			session_io(w->st, ev[i].data.ptr, ev[i].events);
 	}
+	/* A busy wake-up can carry hundreds of backend events: give the link a
+	 * second batch after them, so the TAP queue (where the client's kernel
+	 * drops when it is full) is not starved. */
+	if (tap_more && n > 1)
+		worker_tap_ready(w);
 }
 
 /**
