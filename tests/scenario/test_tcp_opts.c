@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "stack/stack.h"
+#include "stack/tcp_internal.h"
 #include "tests/support/tcp_harness.h"
 #include "tests/support/th_opts.h"
 
@@ -417,4 +418,27 @@ Test(tcp_keepalive, fin_wait_2_has_no_time_limit)
 	th_send(A | F, C + 10, I + 1, 65535, NULL, 0);
 	th_expect(NULL, A, I + 1, C + 11, 65535 - 11, 0);
 	cr_assert_eq(th.ev[th.nev - 1].ev, TCP_EV_CLOSED);
+}
+
+TestSuite(tcp_optparse);
+
+Test(tcp_optparse, sack_blocks_parsed_for_the_send_side)
+{
+	uint32_t b[4][2] = { { 10, 20 }, { 0xfffffff0u, 5 }, { 100, 200 }, { 7, 8 } };
+	uint8_t p[40];
+	struct tcp_opts o;
+	size_t n = tho_build_ts(p, 1, 2);
+
+	n += tho_build_sack(p + n, (const uint32_t (*)[2])b, 3);
+	tcp_opt_parse(p, n, &o);
+	cr_assert(o.ts_ok && o.tsval == 1 && o.tsecr == 2);
+	cr_assert_eq(o.n_sack, 3);
+	for (unsigned i = 0; i < 3; i++)
+		cr_assert(o.sack[i].left == b[i][0] && o.sack[i].right == b[i][1]);
+	n = tho_build_sack(p, (const uint32_t (*)[2])b, 4);
+	tcp_opt_parse(p, n, &o);
+	cr_assert_eq(o.n_sack, 4);
+	p[3] = 2 + 7;				/* not 2 + 8n: ignored, not malformed */
+	tcp_opt_parse(p, 12, &o);
+	cr_assert_eq(o.n_sack, 0);
 }
