@@ -151,7 +151,7 @@ static bool fuzz_conf_scan_strings(const uint8_t *p, size_t n)
  * @n:		its length
  *
  * Return: true if each "include" followed by blanks and a quote names only
- * [A-Za-z0-9_.-] characters (no '/', no escapes), so it resolves inside the
+ * [A-Za-z0-9_.-] characters (no '/', no escapes, not only dots), so it resolves inside the
  * private directory. Case-insensitive, to be safe whatever libconfig accepts.
  * The names are kept in fuzz_conf_incs: libconfig reports errors in an
  * included file under the name as written.
@@ -160,7 +160,7 @@ static bool fuzz_conf_includes_safe(const uint8_t *p, size_t n)
 {
 	fuzz_conf_n_incs = 0;
 	for (size_t i = 0; i + 7 <= n; i++) {
-		size_t j, start;
+		size_t j, start, dots;
 
 		if (strncasecmp((const char *)p + i, "include", 7))
 			continue;
@@ -172,6 +172,16 @@ static bool fuzz_conf_includes_safe(const uint8_t *p, size_t n)
 		for (start = ++j; j < n && p[j] != '"'; j++)
 			if (!isalnum(p[j]) && p[j] != '_' && p[j] != '.' && p[j] != '-')
 				return false;
+		/*
+		 * "", "." and ".." name the directory: libconfig 1.5's flex
+		 * scanner then fails and calls exit(2) (reported; regression
+		 * input crashers/fuzz_conf/include-empty-name-exits)
+		 */
+		dots = start;
+		while (dots < j && p[dots] == '.')
+			dots++;
+		if (dots == j)
+			return false;
 		if (j - start < CONF_PATH_MAX && fuzz_conf_n_incs < FUZZ_CONF_MAX_INC) {
 			memcpy(fuzz_conf_incs[fuzz_conf_n_incs], p + start, j - start);
 			fuzz_conf_incs[fuzz_conf_n_incs++][j - start] = '\0';

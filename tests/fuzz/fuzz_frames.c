@@ -790,8 +790,12 @@ static void fz_check_tcp_conn(struct fz_conn *fc, uint8_t flags, uint32_t seq,
 		 * cookie came back) it only accepts an RST inside its window
 		 * (RFC 5961 §3.2), i.e. from our sent sequence space */
 		uint32_t rel = seq - (fc->iss + 1);
+		bool reply = fz.cur.tcp && fz_tuple_eq(&fz.cur.tu, &fc->tu) &&
+			     seq == fz.cur.ack;
 
-		if (fc->iss_known && rel > fc->end + 1)
+		/* <SEQ=SEG.ACK><CTL=RST> answers an unacceptable ACK (RFC 9293
+		 * §3.10.7.4): the client accepts that one */
+		if (fc->iss_known && !reply && rel > fc->end + 1)
 			FZ_FAIL("RST seq %u outside our sequence space (iss %u, %llu bytes "
 				"announced): the client drops it", seq, fc->iss,
 				(unsigned long long)fc->end);
