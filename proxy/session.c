@@ -947,6 +947,7 @@ static enum stack_syn_verdict session_syn(void *app, struct tcp_conn *c,
 static void session_connect_done(struct session *s)
 {
 	struct session_table *st = s->st;
+	char a[INET_ADDRSTRLEN];
 	int err = 0;
 	socklen_t l = sizeof(err);
 
@@ -968,12 +969,8 @@ static void session_connect_done(struct session *s)
 			session_teardown(s, END_CONNECT_FAILED);
 		return;
 	}
-	{
-		char a[INET_ADDRSTRLEN];
-
-		log_warn_rl("listener %s: connect to %s:%u: %s", s->l->conf->name,
-			    addr_str(s->b->addr, a), s->b->port, strerror(err));
-	}
+	log_warn_rl("listener %s: connect to %s:%u: %s", s->l->conf->name,
+		    addr_str(s->b->addr, a), s->b->port, strerror(err));
 	LSTAT_INC(s->b, connect_failures);
 	LSTAT_INC(s->l, connections_refused);
 	session_teardown(s, END_CONNECT_FAILED);
@@ -1103,12 +1100,14 @@ void session_timers(struct session_table *st)
 {
 	while (!dlist_empty(&st->connecting)) {
 		struct session *s = container_of(st->connecting.next, struct session, timer);
+		char a[INET_ADDRSTRLEN];
 
 		if (s->started + st->connect_timeout_us > st->now)
 			break;
 		LSTAT_INC(s->b, connect_failures);
 		LSTAT_INC(s->l, connections_refused);
-		log_warn_rl("listener %s: connect to backend timed out", s->l->conf->name);
+		log_warn_rl("listener %s: connect to %s:%u timed out", s->l->conf->name,
+			    addr_str(s->b->addr, a), s->b->port);
 		session_teardown(s, END_CONNECT_FAILED);
 	}
 	while (st->idle_timeout_us && !dlist_empty(&st->idle)) {

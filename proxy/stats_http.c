@@ -325,11 +325,11 @@ static enum MHD_Result stats_handler(void *cls, struct MHD_Connection *conn,
 
 	(void)version;
 	(void)upload_data;
+	(void)req_cls;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 		*upload_data_size = 0;
 		return stats_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	}
-	(void)req_cls;
 	if (strcmp(url, "/stats"))
 		return stats_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 	body = stats_json(&h->src);
