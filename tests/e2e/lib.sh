@@ -253,7 +253,8 @@ EOF
 }
 
 # tg_config LISTENER_BLOCK...: write $TG_CFG with the standard interface, a free
-# stats port and the control socket in the temp dir.
+# stats port and the control socket in the temp dir. $TG_DEFAULTS, when set, is the
+# body of the defaults group (default: a 1 s connect timeout and a 1 s drain).
 tg_config() {
 	local sep="" l body=""
 	[ -n "$TG_STATS_PORT" ] || read -r TG_STATS_PORT < <(free_ports 1)
@@ -272,7 +273,7 @@ interface = {
 };
 stats   = { listen = "127.0.0.1:$TG_STATS_PORT"; };
 control = { socket = "$TG_CTL_SOCK"; };
-defaults = { connect_timeout_ms = 1000; drain_timeout_s = 1; };
+defaults = { ${TG_DEFAULTS:-connect_timeout_ms = 1000; drain_timeout_s = 1;} };
 listeners = (
 $body
 );
