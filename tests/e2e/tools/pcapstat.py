@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """pcapstat.py - count TCP segments in a classic pcap (LINKTYPE_ETHERNET).
 
-Usage: pcapstat.py FILE [--src IP]
+Usage: pcapstat.py FILE [--src IP] [--sport PORT] [--dport PORT]
 Prints JSON: {"frames", "tcp", "syn", "synack", "rst", "fin"} counting only
-IPv4/TCP segments (from --src when given).
+IPv4/TCP segments (from --src, from source port --sport, to --dport when given).
 """
 import argparse
 import json
@@ -16,6 +16,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
     ap.add_argument("--src")
+    ap.add_argument("--sport", type=int)
+    ap.add_argument("--dport", type=int)
     args = ap.parse_args()
     data = open(args.file, "rb").read()
     if len(data) < 24:
@@ -45,6 +47,11 @@ def main():
         if ip[9] != 6 or len(ip) < ihl + 14:
             continue
         if args.src and socket.inet_ntoa(ip[12:16]) != args.src:
+            continue
+        sport, dport = struct.unpack(">HH", ip[ihl:ihl + 4])
+        if args.sport is not None and sport != args.sport:
+            continue
+        if args.dport is not None and dport != args.dport:
             continue
         flags = ip[ihl + 13]
         c["tcp"] += 1
