@@ -17,7 +17,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: must run as root (it creates a network namespace and a TAP device)" >&2
 	exit 1
 fi
-tg_init 2>/dev/null
+# quiet: the helpers' progress log is for test output; keep only failures
+log() { case $1 in FAIL*) printf 'demo: %s\n' "$*" >&2 ;; esac; }
+tg_init
 
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
