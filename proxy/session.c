@@ -930,6 +930,13 @@ static enum stack_syn_verdict session_syn(void *app, struct tcp_conn *c,
 	LSTAT_INC(b, connections_total);
 	session_sndbuf_refresh(s);
 	tcp_conn_set_ctx(c, s);
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char ca[INET_ADDRSTRLEN], ba[INET_ADDRSTRLEN];
+
+		log_debug_rl("session %llu: %s:%u -> listener %s -> %s:%u",
+			     (unsigned long long)s->id, addr_str(t->client_addr, ca),
+			     t->client_port, l->conf->name, addr_str(b->addr, ba), b->port);
+	}
 	if (ret == -EINPROGRESS) {
 		s->flags |= SF_CONNECTING;
 		dlist_add_tail(&st->connecting, &s->timer);
