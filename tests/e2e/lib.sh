@@ -269,7 +269,7 @@ interface = {
   name    = "$TG_IF";
   netns   = "$TG_NS";
   address = "$TG_GW_IP/24";
-  offload = false;
+  offload = ${TG_OFFLOAD:-false};
 };
 stats   = { listen = "127.0.0.1:$TG_STATS_PORT"; };
 control = { socket = "$TG_CTL_SOCK"; };
