@@ -225,17 +225,19 @@ nsexec() { ip netns exec "$TG_NS" "$@"; }
 
 # ---------------------------------------------------------------- config and tcpgate
 
-# tg_backends_block PORT...: the backends list for a listener.
+# tg_backends_block PORT[:WEIGHT]...: the backends list for a listener (weight 1).
 tg_backends_block() {
-	local p sep="" out=""
+	local p w sep="" out=""
 	for p in "$@"; do
-		out+="$sep      { address = \"127.0.0.1:$p\"; weight = 1; }"
+		w=1
+		case $p in *:*) w=${p#*:} p=${p%%:*} ;; esac
+		out+="$sep      { address = \"127.0.0.1:$p\"; weight = $w; }"
 		sep=$',\n'
 	done
 	printf '%s' "$out"
 }
 
-# tg_listener NAME VIPPORT BALANCE BACKEND_PORT...: one listener group.
+# tg_listener NAME VIPPORT BALANCE BACKEND_PORT[:WEIGHT]...: one listener group.
 tg_listener() {
 	local name=$1 port=$2 balance=$3
 	shift 3
