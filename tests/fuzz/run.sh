@@ -15,6 +15,8 @@
 # end of libFuzzer's log (the report and stack trace) on stdout; the exit
 # status is then 1.
 #   FUZZ_JOBS=N    run N libFuzzer workers per target (-fork=N), default 1
+# FUZZ_KNOWN_BUGS=1 is exported: targets then let bugs already kept as
+# regression inputs pass, so fuzzing goes on (regress.sh checks them strictly).
 set -uo pipefail
 
 if [ $# -lt 2 ]; then
@@ -26,6 +28,7 @@ root=$(cd "$here/../.." && pwd)
 secs=$1
 shift
 jobs=${FUZZ_JOBS:-1}
+export FUZZ_KNOWN_BUGS=1
 status=0
 summary=()
 
