@@ -80,7 +80,7 @@ static void conf_set_defaults(struct conf *c)
 	c->defaults = (struct conf_defaults){
 		.connect_timeout_ms = 3000, .idle_timeout_s = 600,
 		.drain_timeout_s = 30, .max_connections = 100000,
-		.retries = 2, .congestion = CONF_CC_CUBIC,
+		.retries = 2, .halfclosed_timeout_s = 60, .congestion = CONF_CC_CUBIC,
 	};
 }
 

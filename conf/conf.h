@@ -67,6 +67,8 @@ struct conf_defaults {
 	unsigned drain_timeout_s;	/* default 30 */
 	unsigned max_connections;	/* default 100000 */
 	unsigned retries;		/* default 2 */
+	unsigned halfclosed_timeout_s;	/* default 60; 0 = none */
+	unsigned max_lifetime_s;	/* default 0 = none */
 	enum conf_congestion congestion;	/* default cubic */
 };
 
@@ -79,6 +81,7 @@ struct conf_backend {
 	uint32_t addr;
 	uint16_t port;
 	unsigned weight;		/* 0..256; 0 = drain */
+	unsigned max_connections;	/* 0 = no per-backend limit */
 	int line;
 };
 
@@ -94,6 +97,7 @@ struct conf_listener {
 	struct conf_backend *backends;
 	size_t n_backends;
 	struct conf_health health;
+	unsigned max_connections;	/* 0 = no per-listener limit */
 	int line;
 };
 

@@ -52,7 +52,8 @@ static const char *const conf_stats_keys[] = { "listen", NULL };
 static const char *const conf_control_keys[] = { "socket", NULL };
 static const char *const conf_defaults_keys[] = {
 	"connect_timeout_ms", "idle_timeout_s", "drain_timeout_s",
-	"max_connections", "retries", "congestion", NULL
+	"max_connections", "retries", "congestion", "halfclosed_timeout_s",
+	"max_lifetime_s", NULL
 };
 
 /**
@@ -348,6 +349,10 @@ void conf_parse_defaults(struct conf_report *r, const config_setting_t *root,
 	conf_get_uint(r, g, "defaults", "max_connections", 1, 10000000,
 		      &d->max_connections);
 	conf_get_uint(r, g, "defaults", "retries", 0, 16, &d->retries);
+	conf_get_uint(r, g, "defaults", "halfclosed_timeout_s", 0, CONF_IDLE_MAX_S,
+		      &d->halfclosed_timeout_s);
+	conf_get_uint(r, g, "defaults", "max_lifetime_s", 0, CONF_IDLE_MAX_S,
+		      &d->max_lifetime_s);
 	if (conf_get_enum(r, g, "defaults", "congestion", conf_congestion_names,
 			  CONF_CC__COUNT, &cc) > 0)
 		d->congestion = (enum conf_congestion)cc;

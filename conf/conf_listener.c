@@ -24,9 +24,11 @@
 
 static const char *const conf_listener_keys[] = {
 	"name", "address", "port", "ports", "balance", "proxy_protocol",
-	"backends", "forward", "health", NULL
+	"backends", "forward", "health", "max_connections", NULL
 };
-static const char *const conf_backend_keys[] = { "address", "weight", NULL };
+static const char *const conf_backend_keys[] = {
+	"address", "weight", "max_connections", NULL
+};
 static const char *const conf_health_keys[] = {
 	"interval_ms", "timeout_ms", "rise", "fall", NULL
 };
@@ -304,6 +306,7 @@ static void conf_backend(struct conf_report *r, const config_setting_t *s,
 			    "'address' in %s must be \"A.B.C.D:PORT\" with PORT "
 			    "1..65535 (got '%s')", what, v);
 	conf_get_uint(r, s, what, "weight", 0, 256, &b.weight);
+	conf_get_uint(r, s, what, "max_connections", 0, 10000000, &b.max_connections);
 	if (r->n + r->lost != before || conf_backend_dup(r, s, lwhat, l, &b))
 		return;
 	l->backends[l->n_backends++] = b;
@@ -434,6 +437,7 @@ bool conf_parse_listener(struct conf_report *r, const config_setting_t *s,
 		l->proxy_protocol = (enum conf_proxy_protocol)v;
 	conf_listener_pool(r, s, what, l);
 	conf_listener_health(r, s, what, &l->health);
+	conf_get_uint(r, s, what, "max_connections", 0, 10000000, &l->max_connections);
 	return r->n + r->lost == before;
 }
 

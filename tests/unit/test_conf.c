@@ -138,13 +138,13 @@ Test(conf, full_config_every_field)
 		"control = { socket = \"/tmp/tg.sock\"; };\n"
 		"defaults = { connect_timeout_ms = 1500; idle_timeout_s = 0;\n"
 		"  drain_timeout_s = 3600; max_connections = 10000000; retries = 16;\n"
-		"  congestion = \"newreno\"; };\n"
+		"  congestion = \"newreno\"; halfclosed_timeout_s = 5; max_lifetime_s = 7200; };\n"
 		"listeners = (\n"
 		"  { name = \"web-1.a_b\"; address = \"10.88.0.100\"; ports = [8080, 80, 8080, 443];\n"
-		"    balance = \"source\"; proxy_protocol = \"v2\";\n"
+		"    balance = \"source\"; proxy_protocol = \"v2\"; max_connections = 50;\n"
 		"    backends = (\n"
 		"      { address = \"127.0.0.1:8080\"; weight = 0; },\n"
-		"      { address = \"10.0.0.2:65535\"; }\n"
+		"      { address = \"10.0.0.2:65535\"; max_connections = 10; }\n"
 		"    );\n"
 		"    health = { interval_ms = 2000; timeout_ms = 2000; rise = 5; fall = 7; };\n"
 		"  },\n"
@@ -175,6 +175,12 @@ Test(conf, full_config_every_field)
 	cr_assert_eq(c->defaults.max_connections, 10000000);
 	cr_assert_eq(c->defaults.retries, 16);
 	cr_assert_eq(c->defaults.congestion, CONF_CC_NEWRENO);
+	cr_assert_eq(c->defaults.halfclosed_timeout_s, 5);
+	cr_assert_eq(c->defaults.max_lifetime_s, 7200);
+	cr_assert_eq(c->listeners[0].max_connections, 50);
+	cr_assert_eq(c->listeners[0].backends[0].max_connections, 0);
+	cr_assert_eq(c->listeners[0].backends[1].max_connections, 10);
+	cr_assert_eq(c->listeners[1].max_connections, 0);
 	cr_assert_eq(c->n_listeners, 3);
 
 	l = &c->listeners[0];
@@ -246,6 +252,8 @@ Test(conf, minimal_config_gets_defaults)
 	cr_assert_eq(c->defaults.drain_timeout_s, 30);
 	cr_assert_eq(c->defaults.max_connections, 100000);
 	cr_assert_eq(c->defaults.retries, 2);
+	cr_assert_eq(c->defaults.halfclosed_timeout_s, 60);
+	cr_assert_eq(c->defaults.max_lifetime_s, 0);
 	cr_assert_eq(c->defaults.congestion, CONF_CC_CUBIC);
 	cr_assert_eq(c->n_listeners, 0);
 	cr_assert_null(c->listeners);
@@ -359,10 +367,10 @@ Test(conf, unknown_keys_at_every_level)
 		"F:2: unknown key 'speed' in interface (valid: type, name, netns, address, mac, mtu, offload, workers, fault)\n"
 		"F:3: unknown key 'port' in stats (valid: listen)\n"
 		"F:4: unknown key 'path' in control (valid: socket)\n"
-		"F:5: unknown key 'timeout' in defaults (valid: connect_timeout_ms, idle_timeout_s, drain_timeout_s, max_connections, retries, congestion)\n"
+		"F:5: unknown key 'timeout' in defaults (valid: connect_timeout_ms, idle_timeout_s, drain_timeout_s, max_connections, retries, congestion, halfclosed_timeout_s, max_lifetime_s)\n"
 		"F:6: unknown top-level key 'color' (valid: interface, stats, control, defaults, listeners)\n"
-		"F:8: unknown key 'prot' in listener 'w' (valid: name, address, port, ports, balance, proxy_protocol, backends, forward, health)\n"
-		"F:10: unknown key 'wieght' in backend #1 of listener 'w' (valid: address, weight)\n"
+		"F:8: unknown key 'prot' in listener 'w' (valid: name, address, port, ports, balance, proxy_protocol, backends, forward, health, max_connections)\n"
+		"F:10: unknown key 'wieght' in backend #1 of listener 'w' (valid: address, weight, max_connections)\n"
 		"F:11: unknown key 'every' in health of listener 'w' (valid: interval_ms, timeout_ms, rise, fall)\n");
 }
 
