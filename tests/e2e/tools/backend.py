@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -41,36 +42,46 @@ def send_random(conn, n, out):
 def recv_all(conn, args, out):
     h = hashlib.sha256()
     got = 0
-    if args.slow:
-        time.sleep(args.slow_delay)
-    while True:
+    try:
         if args.slow:
-            want = args.slow_chunk
-            chunk_got = 0
-            while chunk_got < want:
-                b = conn.recv(want - chunk_got)
+            time.sleep(args.slow_delay)
+        while True:
+            if args.slow:
+                want = args.slow_chunk
+                chunk_got = 0
+                while chunk_got < want:
+                    b = conn.recv(want - chunk_got)
+                    if not b:
+                        break
+                    h.update(b)
+                    chunk_got += len(b)
+                    got += len(b)
+                if chunk_got < want:
+                    break
+                time.sleep(args.slow_interval)
+            else:
+                b = conn.recv(CHUNK)
                 if not b:
                     break
                 h.update(b)
-                chunk_got += len(b)
-            got += chunk_got
-            if chunk_got < want:
-                break
-            time.sleep(args.slow_interval)
-        else:
-            b = conn.recv(CHUNK)
-            if not b:
-                break
-            h.update(b)
-            got += len(b)
-    out["recv_bytes"] = got
-    out["recv_sha256"] = h.hexdigest()
+                got += len(b)
+    finally:
+        # recorded also when recv raises (e.g. ECONNRESET after some data)
+        out["recv_bytes"] = got
+        out["recv_sha256"] = h.hexdigest()
 
 
 def serve_xfer(conn, args):
     out = {"recv_bytes": 0, "recv_sha256": None, "sent_bytes": 0,
            "sent_sha256": hashlib.sha256().hexdigest()}
     try:
+        if args.rst_after is not None:
+            send_random(conn, args.send, out)
+            time.sleep(args.rst_after)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            print(json.dumps(out), flush=True)
+            return
         if args.halfclose:
             recv_all(conn, args, out)
             send_random(conn, args.send, out)
@@ -122,6 +133,8 @@ def main():
     ap.add_argument("--name", default="backend")
     ap.add_argument("--send", type=int, default=0, help="bytes to send back (xfer)")
     ap.add_argument("--halfclose", action="store_true", help="reply only after EOF")
+    ap.add_argument("--rst-after", type=float, default=None,
+                    help="send, wait S seconds, then close with an RST (SO_LINGER 0)")
     ap.add_argument("--reply-first", action="store_true",
                     help="send, shutdown(SHUT_WR), then read until EOF")
     ap.add_argument("--slow", action="store_true")

@@ -15,6 +15,7 @@ import ipaddress
 import json
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -32,6 +33,8 @@ def main():
                     help="read until EOF first, then send (and shutdown)")
     ap.add_argument("--no-shutdown", action="store_true")
     ap.add_argument("--connect-only", action="store_true")
+    ap.add_argument("--rst-after", type=float, default=None,
+                    help="send, wait S seconds, then close with an RST (SO_LINGER 0)")
     ap.add_argument("--hold", type=float, default=0.0,
                     help="seconds to wait after sending, before shutdown(SHUT_WR)")
     ap.add_argument("--timeout", type=float, default=60.0, help="per socket operation")
@@ -53,6 +56,16 @@ def main():
     if args.connect_only:
         s.close()
         print(json.dumps({"connected": True}), flush=True)
+        return
+
+    if args.rst_after is not None:
+        block = os.urandom(args.send)
+        s.sendall(block)
+        time.sleep(args.rst_after)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        print(json.dumps({"sent_bytes": len(block),
+                          "sent_sha256": hashlib.sha256(block).hexdigest()}), flush=True)
         return
 
     err = []
