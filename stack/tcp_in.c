@@ -71,8 +71,9 @@
  *      connection (TCP_EV_CLOSED comes only with TIME-WAIT), so a half-close
  *      lasts as long as it wants and its own timeouts (tcp_abort()) bound it;
  *      keep-alive (choice 24), when on, still detects a dead peer.
- *  17. Delayed ACK: every second full-sized segment is acknowledged at once,
- *      others within 40 ms; out-of-order data, FIN, data not taken and
+ *  17. Delayed ACK: once two full-sized segments' worth of bytes (MSS, less
+ *      12 with timestamps) is unacknowledged, the ACK goes at once, otherwise
+ *      within 40 ms; out-of-order data, FIN, data not taken and
  *      window updates at once.
  *  18. ops.syn() REJECT: RST,ACK; the connection still gets TCP_EV_CLOSED, so
  *      the contract "valid from ops.syn() until TCP_EV_CLOSED" always holds.
@@ -852,14 +853,20 @@ static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *
 /**
  * tcp_in_delack() - choice 17: ACK now or within 40 ms
  * @c:		the connection
- * @dlen:	payload just taken
  */
-static void tcp_in_delack(struct tcp_conn *c, uint32_t dlen)
+static void tcp_in_delack(struct tcp_conn *c)
 {
 	uint32_t full = c->rcv_mss < c->snd_mss ? c->rcv_mss : c->snd_mss;
 
-	if (dlen >= full && ++c->delack_full >= 2) {
-		c->flags |= TCP_CF_ACK_NOW;	/* RFC 9293 §3.8.6.3: every 2nd full segment */
+	/* RFC 7323 §3: the timestamp option takes 12 bytes of every segment, so a
+	 * full-sized segment carries MSS - 12 bytes of data */
+	if (c->ts_ok)
+		full -= TCP_TS_OPT_LEN;
+	/* RFC 9293 §3.8.6.3, RFC 5681 §4.2: ACK at least every second full-sized
+	 * segment; counted in bytes, so any segmentation of the same data (small
+	 * segments, GSO super-segments) gets its ACK as soon */
+	if (c->rcv_nxt - c->last_ack_sent >= 2 * full) {
+		c->flags |= TCP_CF_ACK_NOW;
 		return;
 	}
 	if (c->timer[TCP_T_DELACK] == STACK_TIME_NEVER)
@@ -931,7 +938,7 @@ static bool tcp_in_data(struct tcp_conn *c, const struct tcp_seg *seg)
 		c->flags |= TCP_CF_ACK_NOW;
 		return tcp_reasm_fin_due(c);
 	}
-	tcp_in_delack(c, seg->dlen);
+	tcp_in_delack(c);
 	return false;
 }
 

@@ -165,7 +165,6 @@ struct tcp_sack_board {
  * @rcv_adv:		right edge of the window last advertised (never moves left)
  * @rcv_mss:		our MSS (mtu - 40), announced in the SYN-ACK
  * @rcv_buf_max:	largest ops.rcv_space() seen: RCV.BUFF for receiver SWS
- * @delack_full:	full-sized segments received and not yet ACKed
  * @srtt_us, @rttvar_us, @rto_us: RFC 6298 (valid with TCP_CF_HAVE_RTT)
  * @rtt_seq, @rtt_start: the one segment being timed (TCP_CF_RTT_TIMING)
  * @backoff:		RTO expirations in a row (exponential backoff, bound)
@@ -196,7 +195,6 @@ struct tcp_conn {
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint16_t rcv_mss;
 	uint32_t rcv_buf_max;
-	uint8_t delack_full;
 
 	uint32_t srtt_us, rttvar_us, rto_us;
 	uint32_t rtt_seq;

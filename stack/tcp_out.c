@@ -289,7 +289,6 @@ static int tcp_out_conn(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_
 	c->last_ack_sent = c->rcv_nxt;		/* RFC 7323 §4.3 Last.ACK.sent */
 	/* any ACK we send satisfies the delayed ACK (RFC 9293 §3.8.6.3) */
 	c->flags &= ~TCP_CF_ACK_NOW;
-	c->delack_full = 0;
 	tcp_timer_stop(c, TCP_T_DELACK);
 	return n;
 }

@@ -250,6 +250,22 @@ Test(tcp_ts, mss_room_and_options_on_every_segment)
 	cr_assert_eq(s.optlen, 0);
 }
 
+Test(tcp_ts, full_sized_segments_with_timestamps_acked_every_second)
+{
+	struct th_seg sa, s;
+	uint32_t ours = ts_setup(&sa);
+
+	fill();
+	/* full-sized with timestamps is MSS - 12 = 1448 bytes: the second one is
+	 * ACKed at once, not after the 40 ms delayed-ACK timer (choice 17) */
+	send_ts(A, C, I, 200, ours, pat, 1448);
+	cr_assert(!th_pop(&s), "first full-sized segment: ACK delayed");
+	send_ts(A, C + 1448, I, 201, ours, pat + 1448, 1448);
+	expect_tsecr(&s, 200);
+	cr_assert_eq(s.ack, C + 2896, "second full-sized segment ACKed at once");
+	cr_assert_eq(th.rx_len, 2896);
+}
+
 Test(tcp_ts, rtt_from_tsecr_sets_rto)
 {
 	struct th_seg sa, s;
