@@ -206,14 +206,26 @@ wait_for() {
 	done
 }
 
-# free_ports N: print N currently free TCP ports on 127.0.0.1, one per line.
+# free_ports N: print N currently free TCP ports on 127.0.0.1, one per line. They
+# are picked at random below the ephemeral range, so outgoing connections (tcpgate's
+# own backend connects, curl, a benchmark running alongside) cannot take them
+# between this check and the bind.
 free_ports() {
 	"$PY" - "$1" <<'EOF'
-import socket, sys
+import random, socket, sys
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    lo = 32768
+top = max(lo, 12000)
 socks = []
-for _ in range(int(sys.argv[1])):
+while len(socks) < int(sys.argv[1]):
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, top)))
+    except OSError:
+        s.close()
+        continue
     socks.append(s)
 for s in socks:
     print(s.getsockname()[1])
