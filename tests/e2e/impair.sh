@@ -18,15 +18,27 @@ IMPAIR_SIZE=$((IMPAIR_MIB * 1024 * 1024))
 # seconds for the whole transfer: generous, but a hang must fail
 IMPAIR_TIMEOUT=${E2E_IMPAIR_TIMEOUT:-$((30 + IMPAIR_MIB * 6))}
 
-# impair_loss PERCENT: drop PERCENT % of packets both ways in the client namespace.
+# impair_loss PERCENT: drop PERCENT % of packets each way (call before tg_start).
+# tcpgate → client: nftables on the input hook of the client namespace, applied
+# by impair_bulk once the TAP exists. Client → tcpgate: the link fault
+# injector's drop on tcpgate's input. A drop on the client's own output path
+# (inet output or netdev egress hook) is not a loss on the wire: the client's
+# TCP sees the error at once and sends the segment again (observed: no
+# out-of-order arrival at all), so that direction is dropped where the client
+# cannot see it.
+IMPAIR_LOSS=""
 impair_loss() {
-	local n=$1
+	IMPAIR_LOSS=$1
+	impair_fault "seed = 11; drop = $1.0; direction = \"in\";"
+}
+
+# impair_loss_nft: the nftables half of impair_loss (after tg_start).
+impair_loss_nft() {
+	local n=$IMPAIR_LOSS
 	nsexec nft add table inet tgloss
 	nsexec nft add chain inet tgloss in '{ type filter hook input priority 0; }'
-	nsexec nft add chain inet tgloss out '{ type filter hook output priority 0; }'
 	nsexec nft add rule inet tgloss in meta l4proto tcp numgen random mod 100 '<' "$n" counter drop
-	nsexec nft add rule inet tgloss out meta l4proto tcp numgen random mod 100 '<' "$n" counter drop
-	log "nftables: ${n}% loss each way in $TG_NS"
+	log "nftables: ${n}% loss on the client's input in $TG_NS; fault injector: ${n}% on tcpgate's input"
 }
 
 # impair_fault SETTINGS: add `fault = { SETTINGS }` to the interface of $TG_CFG.
@@ -56,6 +68,7 @@ impair_setup() {
 # impair_bulk WHAT: the transfer, both ways at once; checks and passes.
 impair_bulk() {
 	local what=$1 cres crc bres t0 secs
+	[ -z "$IMPAIR_LOSS" ] || impair_loss_nft
 	t0=$(date +%s.%N)
 	set +e
 	cres=$(nsexec timeout "$IMPAIR_TIMEOUT" "$PY" "$TOOLS/client.py" "$TG_VIP" 5001 \

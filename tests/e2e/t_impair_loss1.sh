@@ -6,6 +6,6 @@ set -euo pipefail
 . "$(dirname "$0")/impair.sh"
 tg_init
 impair_setup
-tg_start
 impair_loss 1
+tg_start
 impair_bulk "1% loss both ways"

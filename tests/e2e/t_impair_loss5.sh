@@ -6,6 +6,6 @@ set -euo pipefail
 . "$(dirname "$0")/impair.sh"
 tg_init
 impair_setup
-tg_start
 impair_loss 5
+tg_start
 impair_bulk "5% loss both ways"

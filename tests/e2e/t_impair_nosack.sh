@@ -6,6 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/impair.sh"
 tg_init
 impair_setup
+impair_loss 1
 tg_start
-impair_sysctl net.ipv4.tcp_sack=0; impair_loss 1
+impair_sysctl net.ipv4.tcp_sack=0
 impair_bulk "SACK off, 1% loss"

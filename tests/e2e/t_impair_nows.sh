@@ -6,6 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/impair.sh"
 tg_init
 impair_setup
+impair_loss 1
 tg_start
-impair_sysctl net.ipv4.tcp_window_scaling=0; impair_loss 1
+impair_sysctl net.ipv4.tcp_window_scaling=0
 impair_bulk "window scaling off, 1% loss"
