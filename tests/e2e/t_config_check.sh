@@ -47,4 +47,30 @@ check_bad syntax "$(grep -n 'offload = ;' "$TG_DIR/syntax.cfg" | cut -d: -f1)"
 # 4. a wrong type (port = true) at a known line
 sed 's/^    port    = 80;$/    port    = true;/' "$GOOD" >"$TG_DIR/badtype.cfg"
 check_bad badtype "$(grep -n 'port    = true' "$TG_DIR/badtype.cfg" | cut -d: -f1)"
+
+# 5. every problem is reported, not just the first
+sed -e 's/^    port    = 80;$/    port    = true;/' -e 's/127.0.0.1:18081/127.0.0.1:99999/' "$GOOD" >"$TG_DIR/two.cfg"
+check_bad two "$(grep -n 'port    = true' "$TG_DIR/two.cfg" | cut -d: -f1)"
+check_bad two "$(grep -n '127.0.0.1:99999' "$TG_DIR/two.cfg" | cut -d: -f1)"
+
+# 6. a missing file
+set +e
+out=$("$TCPGATE" -t -c "$TG_DIR/missing.cfg" 2>&1)
+rc=$?
+set -e
+log "missing file: exit $rc: $out"
+[ $rc -eq 1 ] || fail "missing config file: exit $rc, expected 1"
+grep -q "$TG_DIR/missing.cfg" <<<"$out" || fail "missing config file: message does not name it: $out"
+
+# 7. the rest of the CLI (DESIGN §4)
+out=$("$TCPGATE" --version 2>&1) || fail "--version: exit $?"
+grep -Eq '^tcpgate [0-9]+\.[0-9]+' <<<"$out" || fail "--version printed: $out"
+out=$("$TCPGATE" --help 2>&1) || fail "--help: exit $?"
+{ grep -q -- '-c' <<<"$out" && grep -q -- '--pcap' <<<"$out"; } || fail "--help does not describe -c and --pcap: $out"
+set +e
+"$TCPGATE" --no-such-option >/dev/null 2>&1
+rc=$?
+set -e
+[ $rc -ne 0 ] || fail "an unknown option exited 0"
+log "CLI: --version '$("$TCPGATE" --version 2>&1)', --help ok, unknown option exit $rc"
 pass
