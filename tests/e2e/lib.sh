@@ -268,7 +268,9 @@ EOF
 
 # tg_config LISTENER_BLOCK...: write $TG_CFG with the standard interface, a free
 # stats port and the control socket in the temp dir. $TG_DEFAULTS, when set, is the
-# body of the defaults group (default: a 1 s connect timeout and a 1 s drain).
+# body of the defaults group (default: a 1 s connect timeout and a 1 s drain);
+# $TG_OFFLOAD sets interface.offload (default false); $TG_IFACE_EXTRA is added to
+# the interface group (e.g. "workers = 2;").
 tg_config() {
 	local sep="" l body=""
 	[ -n "$TG_STATS_PORT" ] || read -r TG_STATS_PORT < <(free_ports 1)
@@ -283,7 +285,8 @@ interface = {
   name    = "$TG_IF";
   netns   = "$TG_NS";
   address = "$TG_GW_IP/24";
-  offload = ${TG_OFFLOAD:-false};
+  offload = ${TG_OFFLOAD:-false};${TG_IFACE_EXTRA:+
+  $TG_IFACE_EXTRA}
 };
 stats   = { listen = "127.0.0.1:$TG_STATS_PORT"; };
 control = { socket = "$TG_CTL_SOCK"; };
