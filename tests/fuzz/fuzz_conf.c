@@ -127,16 +127,21 @@ static bool fuzz_conf_nl_in_string;
  * @p:		the file text
  * @n:		its length
  *
- * Return: true if a raw '\n' appears between double quotes (comments are
- * not skipped: a false positive only weakens the check)
+ * Return: true if a raw '\n', or an escape that may be one, appears between
+ * double quotes (comments are not skipped: a false positive only weakens
+ * the check)
  */
 static bool fuzz_conf_scan_strings(const uint8_t *p, size_t n)
 {
 	bool in = false;
 
 	for (size_t i = 0; i < n; i++) {
-		if (in && p[i] == '\\')
+		if (in && p[i] == '\\') {
+			/* "\n" and "\x0a" are newlines once libconfig reads them */
+			if (i + 1 < n && (p[i + 1] == 'n' || p[i + 1] == 'x'))
+				return true;
 			i++;
+		}
 		else if (p[i] == '"')
 			in = !in;
 		else if (in && p[i] == '\n')
