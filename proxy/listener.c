@@ -9,19 +9,29 @@
  * conf_load, so each listener is searched with bsearch(); the number of
  * listeners is small, so the scan over them is linear.
  *
- * Balancing: smooth weighted round-robin (the nginx algorithm): on every pick
- * each eligible backend's @current grows by its weight, the largest wins and
- * loses the sum of all weights. Over any window of sum(weights) picks each
- * backend is chosen exactly weight times, interleaved rather than in runs.
- * Backends with weight 0 are skipped (drain). Other algorithms, forwarding to
- * the original destination, health checks and retries are not implemented
- * yet; listener_table_check() refuses configurations that need them.
+ * Each listener owns its backends (keyed by address:port) with their
+ * counters and health state; forward = "original" listeners get one
+ * pseudo-backend 0.0.0.0:0 that carries their counters. Backend choice is in
+ * balance.c, health checks in health.c.
  */
 #include "proxy/listener.h"
 
+#include "proxy/balance.h"
+
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+const char *const backend_check_names[CHECK__COUNT] = {
+	[CHECK_NONE] = "none",
+	[CHECK_PENDING] = "pending",
+	[CHECK_OK] = "ok",
+	[CHECK_FAILED] = "failed",
+	[CHECK_TIMEOUT] = "timeout",
+};
+static_assert(sizeof(backend_check_names) / sizeof(backend_check_names[0]) == CHECK__COUNT,
+	      "backend_check_names must name every status");
 
 /**
  * listener_table_check() - refuse configurations this build cannot run
@@ -29,32 +39,46 @@
  * @err:	filled with one "FILE:LINE: message" per problem
  * @errlen:	size of @err
  *
- * Return: 0 if every listener is supported, -ENOTSUP otherwise
+ * Every listener feature of DESIGN.md §5 is implemented; kept as the one
+ * place for start-time refusals.
+ *
+ * Return: 0
  */
 int listener_table_check(const struct conf *cfg, char *err, size_t errlen)
 {
-	size_t used = 0;
-	int ret = 0;
+	(void)cfg;
+	if (errlen)
+		err[0] = '\0';
+	return 0;
+}
 
-	err[0] = '\0';
-	for (size_t i = 0; i < cfg->n_listeners; i++) {
-		const struct conf_listener *cl = &cfg->listeners[i];
-		const char *what = NULL;
-		int n;
+/**
+ * listener_init_backends() - a listener's backends from its configuration
+ * @l:		the listener (@l->conf set)
+ *
+ * Return: 0, or -ENOMEM
+ */
+static int listener_init_backends(struct listener *l)
+{
+	const struct conf_listener *cl = l->conf;
+	size_t n = cl->forward_original ? 1 : cl->n_backends;
 
-		if (cl->forward_original)
-			what = "forward = \"original\"";
-		else if (cl->balance != CONF_BALANCE_ROUNDROBIN)
-			what = "balance other than \"roundrobin\"";
-		if (!what)
-			continue;
-		ret = -ENOTSUP;
-		n = snprintf(err + used, errlen - used, "%s:%d: listener \"%s\": %s is not supported yet\n",
-			     cfg->path, cl->line, cl->name, what);
-		if (n > 0 && (size_t)n < errlen - used)
-			used += (size_t)n;
+	l->backends = calloc(n ? n : 1, sizeof(*l->backends));
+	if (!l->backends)
+		return -ENOMEM;
+	l->n_backends = n;
+	if (cl->forward_original)
+		l->backends[0].weight = 1;	/* 0.0.0.0:0, the original destination */
+	for (size_t j = 0; j < cl->n_backends && !cl->forward_original; j++) {
+		struct backend *b = &l->backends[j];
+
+		b->addr = cl->backends[j].addr;
+		b->port = cl->backends[j].port;
+		b->weight = cl->backends[j].weight;
+		b->max_conns = cl->backends[j].max_connections;
+		b->check.status = cl->health.enabled ? CHECK_PENDING : CHECK_NONE;
 	}
-	return ret;
+	return balance_init(l);
 }
 
 /**
@@ -78,17 +102,9 @@ int listener_table_init(struct listener_table *t, const struct conf *cfg,
 		struct listener *l = &t->l[i];
 
 		l->conf = cl;
-		l->backends = calloc(cl->n_backends ? cl->n_backends : 1,
-				     sizeof(*l->backends));
-		if (!l->backends)
-			goto nomem;
-		l->n_backends = cl->n_backends;
-		for (size_t j = 0; j < cl->n_backends; j++) {
-			l->backends[j].addr = cl->backends[j].addr;
-			l->backends[j].port = cl->backends[j].port;
-			l->backends[j].weight = cl->backends[j].weight;
-		}
 		t->n++;
+		if (listener_init_backends(l))
+			goto nomem;
 	}
 	return 0;
 nomem:
@@ -103,8 +119,10 @@ nomem:
  */
 void listener_table_free(struct listener_table *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
+		balance_free(&t->l[i]);
 		free(t->l[i].backends);
+	}
 	free(t->l);
 	t->l = NULL;
 	t->n = 0;
@@ -158,32 +176,6 @@ struct listener *listener_find(struct listener_table *t, uint32_t vip, uint16_t 
 			any = &t->l[i];
 	}
 	return any;
-}
-
-/**
- * listener_pick_backend() - choose a backend, smooth weighted round-robin
- * @l:		the listener
- *
- * Return: the backend, or NULL when every backend has weight 0
- */
-struct backend *listener_pick_backend(struct listener *l)
-{
-	struct backend *best = NULL;
-	int64_t total = 0;
-
-	for (size_t i = 0; i < l->n_backends; i++) {
-		struct backend *b = &l->backends[i];
-
-		if (!b->weight)
-			continue;
-		b->current += b->weight;
-		total += b->weight;
-		if (!best || b->current > best->current)
-			best = b;
-	}
-	if (best)
-		best->current -= total;
-	return best;
 }
 
 /**

@@ -25,7 +25,13 @@
  *
  *   ops.syn() --connect() EINPROGRESS--> CONNECTING --SO_ERROR 0--> tcp_accept()
  *             --connect() 0------------> (accepted at once)
- *   CONNECTING --error or connect_timeout_ms--> tcp_reject(): client gets RST
+ *   CONNECTING --error or connect_timeout_ms--> next backend (balance.c,
+ *	avoiding those tried), up to defaults.retries more attempts; then
+ *	tcp_reject(): the client gets RST. Each failure is also a passive
+ *	health observation (health.c). forward = "original" connects to the
+ *	tuple's destination instead, without retries.
+ *   connect succeeded: the PROXY protocol header (proxy_proto.c) is written
+ *	first, before tcp_accept() lets the client send anything
  *   TCP_EV_ESTABLISHED: start announcing backend bytes
  *   TCP_EV_PEER_FIN: shutdown(SHUT_WR) on the backend      (CLIENT_FIN)
  *   backend EOF: announce the final count, tcp_shutdown()  (BACKEND_EOF)
@@ -46,7 +52,10 @@
  * connect timeout is the same for all), established ones on an LRU list
  * ordered by last activity (a session moves to the tail at most once per
  * second, so an idle reset may come up to a second late, never early), and
- * both checks only look at list heads. A session whose client
+ * both checks only look at list heads. Two more FIFOs, in the order
+ * sessions enter them: half-closed sessions (one direction finished,
+ * defaults.halfclosed_timeout_s) and, with defaults.max_lifetime_s, every
+ * session by creation time. A session whose client
  * window is closed because the backend's send buffer is full waits for
  * EPOLLOUT; if the kernel calls the socket writable before our stricter
  * estimate reopens the window, the session goes on a watch list polled every
@@ -55,6 +64,11 @@
  * Memory: sessions come from a free list that grows in chunks of
  * SESSION_CHUNK, up to defaults.max_connections; nothing is allocated per
  * packet.
+ *
+ * Limits: defaults.max_connections (this table and the stack's pool), the
+ * listener's max_connections, and each backend's (a full backend is skipped
+ * by balance.c); a SYN over a limit gets RST and counts in
+ * connections_refused.
  */
 #include "proxy/session.h"
 
@@ -72,7 +86,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "proxy/balance.h"
+#include "proxy/health.h"
 #include "proxy/log.h"
+#include "proxy/proxy_proto.h"
 
 #define SESSION_CHUNK		256
 #define SESSION_TOUCH_US	1000000ULL	/* LRU move granularity */
@@ -138,6 +155,12 @@ struct dlist {
  * @announced:	bytes announced with tcp_send_avail(), minus those acked since
  * @peek_off:	the kernel's SO_PEEK_OFF of @fd as we track it, -1 unset
  * @started:	creation time
+ * @connect_at:	start of the current backend connect attempt
+ * @halfclosed_at: when one direction finished (0: not yet)
+ * @tuple:	the client connection's 4-tuple
+ * @dst_addr, @dst_port: where the backend socket connects
+ * @tried:	backends tried (balance_bit()), @tries failed attempts
+ * @hc, @life:	nodes on the half-closed and lifetime FIFOs
  * @last_active: last time bytes moved (either direction)
  * @lru_at:	when the session was last moved to the tail of the idle LRU;
  *		@last_active - @lru_at < SESSION_TOUCH_US, so an idle timeout
@@ -161,6 +184,13 @@ struct session {
 	size_t announced;
 	int32_t peek_off;
 	stack_time_us started;
+	stack_time_us connect_at, halfclosed_at;
+	struct tcp_tuple tuple;
+	uint32_t dst_addr;
+	uint16_t dst_port;
+	uint64_t tried;
+	unsigned tries;
+	struct dlist hc, life;
 	stack_time_us last_active;
 	stack_time_us lru_at;
 	struct dlist timer;
@@ -176,6 +206,9 @@ struct session {
  * @epfd:	the worker's epoll instance
  * @now:	time of the current wake-up
  * @connect_timeout_us, @idle_timeout_us: from defaults
+ * @halfclosed_us, @lifetime_us: from defaults, 0 = none
+ * @retries:	further backends tried after a failed connect
+ * @halfclosed, @lifetime: FIFOs of half-closed / all sessions (with a limit)
  * @max:	most sessions at once (defaults.max_connections)
  * @count:	live sessions (allocated, not freed)
  * @allocated:	sessions ever allocated (pool size)
@@ -198,6 +231,9 @@ struct session_table {
 	int epfd;
 	stack_time_us now;
 	stack_time_us connect_timeout_us, idle_timeout_us;
+	stack_time_us halfclosed_us, lifetime_us;
+	unsigned retries;
+	struct dlist halfclosed, lifetime;
 	size_t max, count, allocated;
 	struct session *free, *dead;
 	struct session *defer_head, *defer_tail;
@@ -326,6 +362,8 @@ static struct session *session_alloc(struct session_table *st)
 	s->started = s->last_active = s->lru_at = st->now;
 	dlist_init(&s->timer);
 	dlist_init(&s->watch);
+	dlist_init(&s->hc);
+	dlist_init(&s->life);
 	st->count++;
 	return s;
 }
@@ -340,7 +378,8 @@ static void session_release(struct session *s)
 
 	assert(!s->conn && s->fd < 0 && !s->in_defer);
 	LSTAT_DEC(s->l, connections_active);
-	LSTAT_DEC(s->b, connections_active);
+	if (s->b)
+		LSTAT_DEC(s->b, connections_active);
 	s->next = st->free;
 	st->free = s;
 	st->count--;
@@ -464,6 +503,8 @@ static void session_unlink(struct session *s)
 {
 	dlist_del(&s->timer);
 	dlist_del(&s->watch);
+	dlist_del(&s->hc);
+	dlist_del(&s->life);
 	s->flags &= ~SF_WATCHED;
 }
 
@@ -796,6 +837,20 @@ static void session_pump(struct session *s)
 /* --- events -------------------------------------------------------------- */
 
 /**
+ * session_halfclosed() - one direction finished: start the half-closed timer
+ * @s:		the session
+ */
+static void session_halfclosed(struct session *s)
+{
+	struct session_table *st = s->st;
+
+	if (!st->halfclosed_us || s->halfclosed_at)
+		return;
+	s->halfclosed_at = st->now;
+	dlist_add_tail(&st->halfclosed, &s->hc);
+}
+
+/**
  * session_event() - ops.event: connection events from the stack
  * @app:	the session table
  * @c:		connection
@@ -817,6 +872,7 @@ static void session_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_eve
 		break;
 	case TCP_EV_PEER_FIN:
 		s->flags |= SF_CLIENT_FIN;
+		session_halfclosed(s);
 		if (s->fd >= 0 && shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
 			log_debug_rl("session %llu: shutdown: %s",
 				     (unsigned long long)s->id, strerror(errno));
@@ -836,19 +892,19 @@ static void session_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_eve
 /* --- handshake ----------------------------------------------------------- */
 
 /**
- * backend_connect() - start a non-blocking connect to a backend
- * @b:		the backend
+ * backend_connect() - start a non-blocking connect
+ * @addr, @port: destination, host byte order
  * @fd:		set to the socket
  *
  * Return: 0 connected already, -EINPROGRESS in progress, other -errno failed
  *	   (then no socket is left open)
  */
-static int backend_connect(const struct backend *b, int *fd)
+static int backend_connect(uint32_t addr, uint16_t port, int *fd)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
-		.sin_port = htons(b->port),
-		.sin_addr.s_addr = htonl(b->addr),
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(addr),
 	};
 	int one = 1, ret;
 
@@ -879,72 +935,227 @@ static enum stack_syn_verdict session_refuse(struct listener *l)
 }
 
 /**
+ * session_attach() - make @b the session's backend for the next attempt
+ * @s:		the session (no backend attached)
+ * @b:		the backend
+ */
+static void session_attach(struct session *s, struct backend *b)
+{
+	s->b = b;
+	s->tried |= balance_bit(s->l, b);
+	if (s->l->conf->forward_original) {
+		s->dst_addr = s->tuple.vip_addr;
+		s->dst_port = s->tuple.vip_port;
+	} else {
+		s->dst_addr = b->addr;
+		s->dst_port = b->port;
+	}
+	LSTAT_INC(b, connections_active);
+}
+
+/**
+ * session_connect_error() - count, observe and log a failed connect attempt,
+ *			     and detach the backend
+ * @s:		the session
+ * @err:	positive errno
+ */
+static void session_connect_error(struct session *s, int err)
+{
+	char a[INET_ADDRSTRLEN];
+
+	LSTAT_INC(s->b, connect_failures);
+	health_observe(s->l, s->b, false, s->st->now);
+	log_warn_rl("listener %s: connect to %s:%u: %s", s->l->conf->name,
+		    addr_str(s->dst_addr, a), s->dst_port, strerror(err));
+	LSTAT_DEC(s->b, connections_active);
+	s->b = NULL;
+}
+
+/**
+ * session_connect_next() - connect to the next backend, retrying at once on
+ *			    immediate failures
+ * @s:		the session (no backend attached, no socket)
+ *
+ * Return: 0 connected, -EINPROGRESS in progress (on the connecting FIFO),
+ *	   -ENOENT no usable backend, other -errno every attempt failed
+ */
+static int session_connect_next(struct session *s)
+{
+	struct session_table *st = s->st;
+	struct listener *l = s->l;
+	int ret = -ENOENT;
+
+	for (;;) {
+		struct backend *b = l->conf->forward_original ? &l->backends[0] :
+				    balance_pick(l, s->tuple.client_addr, s->tried);
+		int fd;
+
+		if (!b) {
+			log_warn_rl("listener %s: no backend available (down, drained or full)",
+				    l->conf->name);
+			return ret;
+		}
+		session_attach(s, b);
+		ret = backend_connect(s->dst_addr, s->dst_port, &fd);
+		if (!ret || ret == -EINPROGRESS) {
+			s->fd = fd;
+			s->flags |= SF_CONNECTING;
+			s->connect_at = st->now;
+			dlist_add_tail(&st->connecting, &s->timer);
+			session_epoll_sync(s);
+			return ret;
+		}
+		session_connect_error(s, -ret);
+		if (++s->tries > st->retries || l->conf->forward_original)
+			return ret;
+	}
+}
+
+/**
+ * session_backend_ready() - the backend connect succeeded: splice from now on
+ * @s:		the session (connected socket)
+ *
+ * Writes the PROXY protocol header first when the listener wants one; the
+ * socket is fresh, so the kernel takes the few bytes whole.
+ *
+ * Return: 0, or -errno (header not written: give up on this session)
+ */
+static int session_backend_ready(struct session *s)
+{
+	struct session_table *st = s->st;
+	uint8_t hdr[PROXY_PROTO_MAX];
+	size_t n = proxy_proto_header(s->l->conf->proxy_protocol, &s->tuple, hdr, sizeof(hdr));
+
+	s->flags &= ~SF_CONNECTING;
+	s->last_active = s->lru_at = st->now;
+	dlist_add_tail(&st->idle, &s->timer);
+	LSTAT_INC(s->b, connections_total);
+	health_observe(s->l, s->b, true, st->now);
+	session_sndbuf_refresh(s);
+	session_epoll_sync(s);
+	if (n && send(s->fd, hdr, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n) {
+		log_warn_rl("session %llu: PROXY header not sent", (unsigned long long)s->id);
+		s->flags |= SF_CONNECTING;	/* still pending: reject, not abort */
+		return -EIO;
+	}
+	return 0;
+}
+
+/**
+ * session_over_limit() - whether a listener takes no new connection
+ * @st:		the table
+ * @l:		the listener
+ *
+ * Return: true when draining, or at the global or the listener's limit
+ */
+static bool session_over_limit(const struct session_table *st, const struct listener *l)
+{
+	if (st->draining || __atomic_load_n(&l->draining, __ATOMIC_RELAXED))
+		return true;
+	if (st->count >= st->max)
+		return true;
+	return l->conf->max_connections &&
+	       l->stats.connections_active >= l->conf->max_connections;
+}
+
+/**
+ * session_syn_failed() - a SYN could not be served: forget the session
+ * @s:		the session (attached to @c as context, no backend, no socket)
+ * @c:		the connection
+ *
+ * Return: STACK_SYN_REJECT
+ */
+static enum stack_syn_verdict session_syn_failed(struct session *s, struct tcp_conn *c)
+{
+	struct listener *l = s->l;
+
+	tcp_conn_set_ctx(c, NULL);
+	session_close_fd(s, true);
+	session_unlink(s);
+	s->conn = NULL;
+	if (s->b) {
+		LSTAT_DEC(s->b, connections_active);
+		s->b = NULL;
+	}
+	session_release(s);
+	return session_refuse(l);
+}
+
+/**
  * session_syn() - ops.syn: a client opens a connection
  * @app:	the session table
  * @c:		the new connection
  * @t:		its 4-tuple
  *
- * Return: REJECT (no listener, draining, no backend, connect failed at once),
- *	   PENDING (connect in progress) or ACCEPT (connected already)
+ * Return: REJECT (no listener, draining, a limit, no backend, every connect
+ *	   failed at once), PENDING (connect in progress) or ACCEPT (connected)
  */
 static enum stack_syn_verdict session_syn(void *app, struct tcp_conn *c,
 					  const struct tcp_tuple *t)
 {
 	struct session_table *st = app;
 	struct listener *l = listener_find(st->lt, t->vip_addr, t->vip_port);
-	struct backend *b;
 	struct session *s;
-	int fd, ret;
+	int ret;
 
 	if (!l)
 		return STACK_SYN_REJECT;
-	if (st->draining || __atomic_load_n(&l->draining, __ATOMIC_RELAXED))
+	if (session_over_limit(st, l))
 		return session_refuse(l);
-	if (st->count >= st->max)
-		return session_refuse(l);
-	b = listener_pick_backend(l);
-	if (!b)
-		return session_refuse(l);
-	ret = backend_connect(b, &fd);
-	if (ret && ret != -EINPROGRESS) {
-		char a[INET_ADDRSTRLEN];
-
-		LSTAT_INC(b, connect_failures);
-		log_warn_rl("listener %s: connect to %s:%u: %s", l->conf->name,
-			    addr_str(b->addr, a), b->port, strerror(-ret));
-		return session_refuse(l);
-	}
 	s = session_alloc(st);
 	if (!s) {
-		close(fd);
 		log_warn_rl("listener %s: no session available", l->conf->name);
 		return session_refuse(l);
 	}
 	s->conn = c;
-	s->fd = fd;
 	s->l = l;
-	s->b = b;
+	s->tuple = *t;
 	LSTAT_INC(l, connections_active);
 	LSTAT_INC(l, connections_total);
-	LSTAT_INC(b, connections_active);
-	LSTAT_INC(b, connections_total);
-	session_sndbuf_refresh(s);
 	tcp_conn_set_ctx(c, s);
+	if (st->lifetime_us)
+		dlist_add_tail(&st->lifetime, &s->life);
+	ret = session_connect_next(s);
+	if (ret == -EINPROGRESS)
+		return STACK_SYN_PENDING;
+	if (ret || session_backend_ready(s))
+		return session_syn_failed(s, c);
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		char ca[INET_ADDRSTRLEN], ba[INET_ADDRSTRLEN];
 
 		log_debug_rl("session %llu: %s:%u -> listener %s -> %s:%u",
 			     (unsigned long long)s->id, addr_str(t->client_addr, ca),
-			     t->client_port, l->conf->name, addr_str(b->addr, ba), b->port);
+			     t->client_port, l->conf->name, addr_str(s->dst_addr, ba), s->dst_port);
 	}
-	if (ret == -EINPROGRESS) {
+	return STACK_SYN_ACCEPT;
+}
+
+/**
+ * session_connect_failed() - a connect attempt failed or timed out: retry on
+ *			      another backend, or reject the client
+ * @s:		a CONNECTING session (not inside a callback)
+ * @err:	positive errno
+ */
+static void session_connect_failed(struct session *s, int err)
+{
+	struct session_table *st = s->st;
+	int ret = -err;
+
+	session_close_fd(s, true);
+	dlist_del(&s->timer);
+	session_connect_error(s, err);
+	if (s->conn && ++s->tries <= st->retries && !s->l->conf->forward_original)
+		ret = session_connect_next(s);
+	if (ret == -EINPROGRESS)
+		return;
+	if (!ret && !session_backend_ready(s)) {
+		ret = tcp_accept(s->conn, st->now);
+		if (!ret)
+			return;
 		s->flags |= SF_CONNECTING;
-		dlist_add_tail(&st->connecting, &s->timer);
-	} else {
-		dlist_add_tail(&st->idle, &s->timer);
 	}
-	session_epoll_sync(s);
-	return ret ? STACK_SYN_PENDING : STACK_SYN_ACCEPT;
+	LSTAT_INC(s->l, connections_refused);
+	session_teardown(s, END_CONNECT_FAILED);
 }
 
 /**
@@ -954,33 +1165,26 @@ static enum stack_syn_verdict session_syn(void *app, struct tcp_conn *c,
 static void session_connect_done(struct session *s)
 {
 	struct session_table *st = s->st;
-	char a[INET_ADDRSTRLEN];
 	int err = 0;
 	socklen_t l = sizeof(err);
 
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
 		err = errno;
-	if (!err) {
-		s->flags &= ~SF_CONNECTING;
-		s->last_active = s->lru_at = st->now;
-		dlist_add_tail(&st->idle, &s->timer);
-		session_sndbuf_refresh(s);
-		session_epoll_sync(s);
+	if (err) {
+		session_connect_failed(s, err);
+		return;
+	}
+	if (session_backend_ready(s) == 0) {
 		err = -tcp_accept(s->conn, st->now);
 		if (!err)
 			return;
 		log_warn_rl("session %llu: tcp_accept: %s", (unsigned long long)s->id,
 			    strerror(err));
 		s->flags |= SF_CONNECTING;	/* still pending: reject, not abort */
-		if (s->conn)
-			session_teardown(s, END_CONNECT_FAILED);
-		return;
 	}
-	log_warn_rl("listener %s: connect to %s:%u: %s", s->l->conf->name,
-		    addr_str(s->b->addr, a), s->b->port, strerror(err));
-	LSTAT_INC(s->b, connect_failures);
 	LSTAT_INC(s->l, connections_refused);
-	session_teardown(s, END_CONNECT_FAILED);
+	if (s->conn)
+		session_teardown(s, END_CONNECT_FAILED);
 }
 
 /* --- epoll events on backend sockets -------------------------------------- */
@@ -1035,8 +1239,10 @@ void session_io(struct session_table *st, void *ref, uint32_t events)
 		session_teardown(s, END_RESET);
 		return;
 	}
-	if (events & (EPOLLRDHUP | EPOLLHUP))
+	if (events & (EPOLLRDHUP | EPOLLHUP)) {
 		s->flags |= SF_BACKEND_HUP;
+		session_halfclosed(s);
+	}
 	if (events & EPOLLOUT)
 		session_writable(s);
 	if (s->conn && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
@@ -1100,6 +1306,34 @@ static void session_watch_poll(struct session_table *st)
 }
 
 /**
+ * session_limit_timers() - half-closed too long, maximum lifetime: reset
+ * @st:		the table (not inside a callback)
+ */
+static void session_limit_timers(struct session_table *st)
+{
+	while (!dlist_empty(&st->halfclosed)) {
+		struct session *s = container_of(st->halfclosed.next, struct session, hc);
+
+		if (s->halfclosed_at + st->halfclosed_us > st->now)
+			break;
+		log_debug_rl("session %llu: half-closed timeout", (unsigned long long)s->id);
+		LSTAT_INC(s->l, halfclosed_timeouts);
+		session_teardown(s, END_RESET);
+		dlist_del(&s->hc);
+	}
+	while (!dlist_empty(&st->lifetime)) {
+		struct session *s = container_of(st->lifetime.next, struct session, life);
+
+		if (s->started + st->lifetime_us > st->now)
+			break;
+		log_debug_rl("session %llu: maximum lifetime", (unsigned long long)s->id);
+		LSTAT_INC(s->l, lifetime_expired);
+		session_teardown(s, (s->flags & SF_CONNECTING) ? END_CONNECT_FAILED : END_RESET);
+		dlist_del(&s->life);
+	}
+}
+
+/**
  * session_timers() - connect timeouts, idle timeouts, window watch
  * @st:		the table (not inside a callback)
  */
@@ -1107,16 +1341,12 @@ void session_timers(struct session_table *st)
 {
 	while (!dlist_empty(&st->connecting)) {
 		struct session *s = container_of(st->connecting.next, struct session, timer);
-		char a[INET_ADDRSTRLEN];
 
-		if (s->started + st->connect_timeout_us > st->now)
+		if (s->connect_at + st->connect_timeout_us > st->now)
 			break;
-		LSTAT_INC(s->b, connect_failures);
-		LSTAT_INC(s->l, connections_refused);
-		log_warn_rl("listener %s: connect to %s:%u timed out", s->l->conf->name,
-			    addr_str(s->b->addr, a), s->b->port);
-		session_teardown(s, END_CONNECT_FAILED);
+		session_connect_failed(s, ETIMEDOUT);
 	}
+	session_limit_timers(st);
 	while (st->idle_timeout_us && !dlist_empty(&st->idle)) {
 		struct session *s = container_of(st->idle.next, struct session, timer);
 
@@ -1141,13 +1371,23 @@ stack_time_us session_next_timer(const struct session_table *st)
 	if (!dlist_empty(&st->watching))
 		t = st->now + SESSION_WATCH_US;
 	if (!dlist_empty(&st->connecting)) {
-		u = container_of(st->connecting.next, struct session, timer)->started +
+		u = container_of(st->connecting.next, struct session, timer)->connect_at +
 		    st->connect_timeout_us;
 		t = u < t ? u : t;
 	}
 	if (st->idle_timeout_us && !dlist_empty(&st->idle)) {
 		u = container_of(st->idle.next, struct session, timer)->last_active +
 		    st->idle_timeout_us;
+		t = u < t ? u : t;
+	}
+	if (!dlist_empty(&st->halfclosed)) {
+		u = container_of(st->halfclosed.next, struct session, hc)->halfclosed_at +
+		    st->halfclosed_us;
+		t = u < t ? u : t;
+	}
+	if (!dlist_empty(&st->lifetime)) {
+		u = container_of(st->lifetime.next, struct session, life)->started +
+		    st->lifetime_us;
 		t = u < t ? u : t;
 	}
 	return t;
@@ -1281,6 +1521,11 @@ struct session_table *session_table_create(const struct conf *cfg,
 	st->connect_timeout_us = (stack_time_us)cfg->defaults.connect_timeout_ms * 1000;
 	st->idle_timeout_us = (stack_time_us)cfg->defaults.idle_timeout_s * 1000000;
 	st->max = cfg->defaults.max_connections;
+	st->halfclosed_us = (stack_time_us)cfg->defaults.halfclosed_timeout_s * 1000000;
+	st->lifetime_us = (stack_time_us)cfg->defaults.max_lifetime_s * 1000000;
+	st->retries = cfg->defaults.retries;
+	dlist_init(&st->halfclosed);
+	dlist_init(&st->lifetime);
 	st->next_id = 1;
 	dlist_init(&st->connecting);
 	dlist_init(&st->idle);

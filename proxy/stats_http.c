@@ -149,6 +149,42 @@ static json_t *stats_tcp(const struct stack_stats *s)
 }
 
 /**
+ * stats_check() - a backend's "check" object (DESIGN.md §6)
+ * @b:		the backend
+ *
+ * Return: new JSON object: status of the last active check, its duration,
+ *	   seconds since the last up/down transition (since start if none)
+ */
+static json_t *stats_check(const struct backend *b)
+{
+	struct timespec ts;
+	uint64_t now_us, at = LOAD(b->check.last_change_us);
+	unsigned st = LOAD(b->check.status);
+	json_t *o = json_object();
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_us = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	json_object_set_new(o, "status", json_string(backend_check_names[st < CHECK__COUNT ? st : 0]));
+	json_object_set_new(o, "duration_ms", json_integer(LOAD(b->check.duration_ms)));
+	json_object_set_new(o, "last_change_s",
+			    at ? json_integer((json_int_t)((now_us - at) / 1000000)) : json_null());
+	return o;
+}
+
+/**
+ * stats_backend_state() - "up", "down" or "drain" (weight 0)
+ * @b:		the backend
+ *
+ * Return: static string
+ */
+static const char *stats_backend_state(const struct backend *b)
+{
+	if (!LOAD(b->weight))
+		return "drain";
+	return LOAD(b->check.down) ? "down" : "up";
+}
+
+/**
  * stats_backend() - one entry of a listener's "backends"
  * @b:		the backend
  *
@@ -160,13 +196,18 @@ static json_t *stats_backend(const struct backend *b)
 	const struct backend_stats *s = &b->stats;
 
 	json_object_set_new(o, "address", json_addr_port(b->addr, b->port));
-	json_object_set_new(o, "state", json_string(b->weight ? "up" : "drain"));
+	json_object_set_new(o, "state", json_string(stats_backend_state(b)));
 	json_object_set_new(o, "weight", json_integer(b->weight));
 	JSON_CTR(o, s, connections_active);
 	JSON_CTR(o, s, connections_total);
 	JSON_CTR(o, s, connect_failures);
 	JSON_CTR(o, s, bytes_in);
 	JSON_CTR(o, s, bytes_out);
+	JSON_CTR(o, s, went_down);
+	JSON_CTR(o, s, went_up);
+	JSON_CTR(o, s, checks_failed);
+	json_object_set_new(o, "max_connections", json_integer(b->max_conns));
+	json_object_set_new(o, "check", stats_check(b));
 	return o;
 }
 
@@ -205,6 +246,8 @@ static json_t *stats_listener(const struct listener *l)
 	JSON_CTR(o, s, connections_active);
 	JSON_CTR(o, s, connections_total);
 	JSON_CTR(o, s, connections_refused);
+	JSON_CTR(o, s, halfclosed_timeouts);
+	JSON_CTR(o, s, lifetime_expired);
 	JSON_CTR(o, s, bytes_in);
 	JSON_CTR(o, s, bytes_out);
 	for (size_t i = 0; i < l->n_backends; i++)

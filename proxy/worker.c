@@ -13,7 +13,9 @@
  *     once, so neither the link nor the backends are starved;
  *   - a signalfd for SIGTERM/SIGINT (graceful stop) and SIGHUP (reload: not
  *     supported yet, logged and ignored);
- *   - every backend socket (edge-triggered, data.ptr = the session).
+ *   - every backend socket (edge-triggered, data.ptr = the session);
+ *   - health check sockets (data.ptr inside the health check array,
+ *     which health_io() recognises; proxy/health.c).
  *
  * Each wake-up reads CLOCK_MONOTONIC once (@now, microseconds), handles the
  * ready events, runs the stack's and the sessions' due timers, then
@@ -46,6 +48,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "proxy/health.h"
 #include "proxy/log.h"
 #include "proxy/session.h"
 #include "stack/link_fault.h"
@@ -72,6 +75,7 @@
  * @pcap:	capture writer, NULL without --pcap
  * @stack:	the stack instance
  * @st:		sessions
+ * @health:	active health checks
  * @now:	time of the current wake-up, monotonic microseconds
  * @stopping:	graceful stop in progress
  * @aborted:	drain deadline passed: every session was reset
@@ -86,6 +90,7 @@ struct worker {
 	struct pcap_writer *pcap;
 	struct stack *stack;
 	struct session_table *st;
+	struct health *health;
 	stack_time_us now;
 	bool stopping, aborted;
 	stack_time_us deadline;
@@ -350,6 +355,9 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 	w->st = session_table_create(cfg, lt, w->epfd, err, errlen);
 	if (!w->st || worker_create_stack(w, err, errlen))
 		goto fail;
+	w->health = health_create(lt, w->epfd, now_us(), err, errlen);
+	if (!w->health)
+		goto fail;
 	if (!session_peek_off_supported(w->st))
 		log_info("kernel lacks SO_PEEK_OFF on TCP: backend data is peeked through a copy");
 	return w;
@@ -370,6 +378,7 @@ void worker_destroy(struct worker *w)
 	if (w->stack)
 		stack_destroy(w->stack);
 	link_fault_destroy(w->fault);
+	health_destroy(w->health);
 	session_table_destroy(w->st);
 	if (w->tap) {
 		link_tap_set_pcap(w->tap, NULL);
@@ -486,6 +495,9 @@ static int worker_timeout_ms(const struct worker *w)
 
 	if (u < t)
 		t = u;
+	u = health_next_timer(w->health);
+	if (u < t)
+		t = u;
 	if (w->fault && link_fault_next_timer(w->fault) < t)
 		t = link_fault_next_timer(w->fault);
 	if (w->stopping && w->deadline < t)
@@ -513,7 +525,7 @@ static void worker_dispatch(struct worker *w, const struct epoll_event *ev, int 
 			tap_more = worker_tap_ready(w);
 		else if (ev[i].data.u64 == WORKER_REF_SIGNAL)
 			worker_signal_ready(w);
-		else
+		else if (!health_io(w->health, ev[i].data.ptr, ev[i].events, w->now))
 			session_io(w->st, ev[i].data.ptr, ev[i].events);
 	}
 	/* A busy wake-up can carry hundreds of backend events: give the link a
@@ -577,6 +589,7 @@ int worker_run(struct worker *w)
 		if (stack_next_timer(w->stack) <= w->now)
 			stack_timers(w->stack, w->now);
 		session_timers(w->st);
+		health_timers(w->health, w->now);
 		session_flush(w->st);
 		if (w->pcap)
 			pcap_flush(w->pcap);
