@@ -9,7 +9,7 @@
 # prints tcpgate's /stats. Everything is removed on exit, also on Ctrl-C.
 # Needs root.  BUILD=build|build-san (default build); DEMO_REQUESTS=N (default 12).
 set -euo pipefail
-# shellcheck source=../tests/e2e/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../tests/e2e/lib.sh
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
 REQUESTS=${DEMO_REQUESTS:-12}

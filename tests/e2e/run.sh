@@ -3,13 +3,13 @@
 # PASS/FAIL per test, the log of each failure, and a last line
 # "e2e: N passed, M failed".
 #   BUILD=build|build-san   which build to test (default build)
-#   E2E_TIMEOUT=S           per-test timeout in seconds (default 150)
+#   E2E_TIMEOUT=S           per-test timeout in seconds (default 120)
 #   E2E_ONLY="curl ping"    run only these tests (names without t_ and .sh)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-build}
-timeout_s=${E2E_TIMEOUT:-150}
+timeout_s=${E2E_TIMEOUT:-120}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "e2e: must run as root (network namespaces and TAP devices)" >&2

@@ -141,6 +141,7 @@ def main():
     ap.add_argument("--slow-chunk", type=int, default=65536)
     ap.add_argument("--slow-interval", type=float, default=0.05)
     ap.add_argument("--slow-delay", type=float, default=0.0)
+    ap.add_argument("--log-accepts", action="store_true", help='print "ACCEPT n" per connection')
     ap.add_argument("--conns", type=int, default=1, help="xfer: connections to serve, 0 = forever")
     args = ap.parse_args()
     if args.bind not in ("127.0.0.1", "::1", "localhost"):
@@ -156,6 +157,8 @@ def main():
     while args.mode == "echo" or args.conns == 0 or served < args.conns:
         conn, _ = ls.accept()
         served += 1
+        if args.log_accepts:
+            print("ACCEPT %d" % served, flush=True)
         fn = serve_echo if args.mode == "echo" else serve_xfer
         t = threading.Thread(target=fn, args=(conn, args), daemon=True)
         t.start()
