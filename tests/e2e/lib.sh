@@ -284,7 +284,7 @@ interface = {
   type    = "tap";
   name    = "$TG_IF";
   netns   = "$TG_NS";
-  address = "$TG_GW_IP/24";
+  address = "$TG_GW_IP/${TG_PREFIX:-24}";
   offload = ${TG_OFFLOAD:-false};${TG_IFACE_EXTRA:+
   $TG_IFACE_EXTRA}
 };
