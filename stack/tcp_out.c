@@ -805,8 +805,9 @@ int tcp_out_keepalive(struct tcp_conn *c)
  *
  * Before our SYN-ACK went out the client only knows its SYN, so it gets the
  * answer of RFC 9293 §3.10.7.1 <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>;
- * otherwise RFC 9293 §3.10.4 ABORT <SEQ=SND.NXT><CTL=RST> (with ACK in
- * SYN-RECEIVED, where the client may still be in SYN-SENT).
+ * otherwise (a SYN-cookie connection held PENDING included) RFC 9293 §3.10.4
+ * ABORT <SEQ=SND.NXT><CTL=RST> (with ACK in SYN-RECEIVED, where the client may
+ * still be in SYN-SENT).
  */
 int tcp_out_rst_conn(struct tcp_conn *c)
 {
@@ -814,7 +815,9 @@ int tcp_out_rst_conn(struct tcp_conn *c)
 
 	if (c->state == TCP_S_TIME_WAIT)
 		return 0;
-	if (c->flags & TCP_CF_PENDING) {
+	/* a held SYN-cookie connection already sent its SYN-ACK: the client is
+	 * ESTABLISHED and only accepts <SEQ=SND.NXT> (RFC 5961 §3.2) */
+	if ((c->flags & TCP_CF_PENDING) && !(c->flags & TCP_CF_COOKIE)) {
 		o.flags |= TCP_ACK;
 		o.seq = 0;
 		o.ack = c->rcv_nxt;

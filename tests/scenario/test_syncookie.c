@@ -290,6 +290,23 @@ Test(syncookie, pending_then_reject_resets_established_peer)
 	cr_assert_eq(stack_stats(th.s)->connections_active, THRESHOLD);
 }
 
+Test(syncookie, pending_then_abort_resets_established_peer)
+{
+	struct th_seg sa, r;
+	uint32_t ck;
+
+	fill_half_open();
+	ck = cookie_synack(40001, 1460, &sa);
+	th.verdict = STACK_SYN_PENDING;
+	th_send_opts(40001, A, TH_CISN + 1, ck + 1, 65535, NULL, 0, NULL, 0, false);
+	tcp_abort(th.conn, th.now);
+	/* found by fuzz_frames: the client is ESTABLISHED, <SEQ=0> would be dropped */
+	cr_assert(th_pop(&r));
+	cr_assert_eq(r.flags & R, R);
+	cr_assert_eq(r.seq, ck + 1);
+	cr_assert_eq(th_count_ev(TCP_EV_CLOSED), 1);
+}
+
 Test(syncookie, pending_times_out_with_rst)
 {
 	struct th_seg sa, r;
