@@ -46,8 +46,10 @@
 #define TCP_SACK_MAX_BLOCKS	4		/* RFC 2018 §3: at most 4 fit in 40 bytes */
 #define TCP_WS_MAX		14		/* RFC 7323 §2.3 */
 #define TCP_RCV_WND_MAX		(4u << 20)	/* largest receive window we advertise */
-#define TCP_OOO_PER_CONN	64		/* default out-of-order chunks per connection */
-#define TCP_OOO_POOL_MAX	4096		/* default cap of the stack-wide chunk pool */
+#define TCP_OOO_PER_CONN	1024		/* default out-of-order chunks per connection:
+					 * ~1.5 MB, most of a full window in flight */
+#define TCP_OOO_POOL_MAX	8192		/* default cap of the stack-wide chunk pool
+					 * (calloc: only chunks used are resident) */
 #define TCP_TS_OPT_LEN		12		/* NOP NOP TS: RFC 7323 Appendix A layout */
 #define TCP_PAWS_IDLE_US	(24ull * 86400 * 1000000)	/* RFC 7323 §5.5: 24 days */
 #define TCP_KA_INTVL_S		75		/* RFC 1122 §4.2.3.6 default interval */

@@ -72,7 +72,7 @@ impair_bulk() {
 	t0=$(date +%s.%N)
 	set +e
 	cres=$(nsexec timeout "$IMPAIR_TIMEOUT" "$PY" "$TOOLS/client.py" "$TG_VIP" 5001 \
-		--send "$IMPAIR_SIZE" --timeout 60)
+		--send "$IMPAIR_SIZE" --timeout "$IMPAIR_TIMEOUT")
 	crc=$?
 	set -e
 	secs=$(echo "$(date +%s.%N) - $t0" | bc)
