@@ -23,6 +23,21 @@
 #define CONF_MSG_MAX 512
 
 /**
+ * conf_msg_sanitize() - keep a message on one printable line
+ * @buf:	the message, rewritten in place
+ *
+ * Messages quote what the user wrote; a string value can hold a newline (raw
+ * or as an escape) or other control bytes, which would break the "one
+ * FILE:LINE: message per line" contract. Each becomes '?'.
+ */
+static void conf_msg_sanitize(char *buf)
+{
+	for (; *buf; buf++)
+		if ((unsigned char)*buf < 0x20 || *buf == 0x7f)
+			*buf = '?';
+}
+
+/**
  * conf_report_vat() - store one problem at an explicit file and line
  * @r:		report
  * @file:	file name (NULL: the loaded path)
@@ -38,6 +53,7 @@ conf_report_vat(struct conf_report *r, const char *file, int line,
 	struct conf_msg *m;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	conf_msg_sanitize(buf);
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 16;
 
@@ -196,7 +212,8 @@ void conf_report_write(struct conf_report *r, char *err, size_t errlen)
 		used += (size_t)conf_msg_format(&r->msgs[i], err + used,
 						errlen - used);
 	left_out = r->n - k + r->lost;
-	if (left_out)
+	/* the note too is written whole or not at all: never a cut-off line */
+	if (left_out && conf_note_len(r, left_out) < errlen - used)
 		snprintf(err + used, errlen - used,
 			 "%s: %zu more problems not shown\n", r->path, left_out);
 }

@@ -799,7 +799,27 @@ Test(conf, small_error_buffer_keeps_whole_lines)
 	snprintf(want, sizeof(want), "%s: 3 more problems not shown\n", path);
 	cr_assert_str_eq(err, want);
 
+	/* too small even for the note: empty rather than a cut-off line
+	 * (regression input crashers/fuzz_conf/note-truncated-partial-line) */
+	cr_assert_null(conf_load(path, err, 12));
+	cr_assert_str_eq(err, "");
+
 	cr_assert_null(conf_load(path, NULL, 0));
+}
+
+Test(conf, include_refused_before_libconfig_sees_it)
+{
+	/* libconfig 1.5 exit()s on an empty @include name (fuzz_conf finding) */
+	expect_errors(IFACE "  @include \"\"\n@INCLUDE \"x.cfg\"\n",
+		      "F:2: @include is not supported: keep the configuration in one file\n"
+		      "F:3: @include is not supported: keep the configuration in one file\n");
+}
+
+Test(conf, control_bytes_in_values_keep_one_line_per_problem)
+{
+	/* a newline inside a quoted value (fuzz_conf finding) */
+	expect_errors("interface = { name = \"tg0\"; address = \"10.\\n1/24\"; };\n",
+		      "F:1: 'address' in interface must be \"A.B.C.D/LEN\" with LEN 1..32 (got '10.?1/24')\n");
 }
 
 Test(conf, name_tables)
