@@ -22,10 +22,10 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "conf/conf_int.h"
 
@@ -55,7 +55,7 @@ static_assert(sizeof(conf_congestion_names) / sizeof(conf_congestion_names[0])
 	      == CONF_CC__COUNT, "conf_congestion_names out of sync");
 
 static const char *const conf_top_keys[] = {
-	"interface", "stats", "control", "defaults", "listeners", NULL
+	"interface", "stats", "control", "defaults", "listeners", "user", "log_level", NULL
 };
 
 /**
@@ -73,6 +73,7 @@ static void conf_set_defaults(struct conf *c)
 	c->iface.workers = 1;
 	c->iface.fault.seed = 1;
 	c->iface.fault.reorder_delay_ms = 5;
+	c->log_level = CONF_LOG_UNSET;
 	c->stats_addr = 0x7f000001;	/* 127.0.0.1 */
 	c->stats_port = 9180;
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
@@ -123,59 +124,25 @@ static void conf_parse_listeners(struct conf_report *r,
 }
 
 /**
- * conf_find_include() - refuse @include directives
- * @r:		report, told about each one
- * @f:		the open file, read from the start
- *
- * tcpgate's configuration is one file: what a reload diffs is what the file
- * says. libconfig 1.5 also exit()s the whole process on some @include paths
- * (an empty name, a directory), which a reload must never do; so the file is
- * scanned for the directive before libconfig sees it.
- *
- * Return: true if the file has none
- */
-static bool conf_find_include(struct conf_report *r, FILE *f)
-{
-	char line[1024];
-	int lineno = 0;
-	bool none = true;
-
-	while (fgets(line, sizeof(line), f)) {
-		const char *p = line + strspn(line, " \t\r");
-
-		lineno++;
-		if (!strncasecmp(p, "@include", 8)) {
-			conf_report_at(r, NULL, lineno, "@include is not supported: "
-				       "keep the configuration in one file");
-			none = false;
-		}
-		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
-			;			/* the rest of a long line */
-	}
-	return none;
-}
-
-/**
  * conf_read() - read and parse the file with libconfig
  * @cfg:	initialised libconfig handle
  * @r:		report, told about I/O and syntax errors
- * @path:	file to read
+ * @path:	file to read; its directory is the @include directory
  *
  * Return: true if the file parsed
  */
 static bool conf_read(config_t *cfg, struct conf_report *r, const char *path)
 {
+	char dir[CONF_PATH_MAX];
 	FILE *f = fopen(path, "r");
-	bool ok;
 
 	if (!f) {
 		conf_report_at(r, path, 0, "cannot open: %s", strerror(errno));
 		return false;
 	}
-	ok = conf_find_include(r, f);
 	fclose(f);
-	if (!ok)
-		return false;
+	snprintf(dir, sizeof(dir), "%s", path);
+	config_set_include_dir(cfg, dirname(dir));
 	if (config_read_file(cfg, path) == CONFIG_TRUE)
 		return true;
 	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
@@ -210,6 +177,7 @@ static struct conf *conf_build(struct conf_report *r,
 	conf_parse_interface(r, root, &c->iface);
 	conf_parse_stats(r, root, c);
 	conf_parse_control(r, root, c);
+	conf_parse_process(r, root, c);
 	conf_parse_defaults(r, root, &c->defaults);
 	conf_parse_listeners(r, root, c);
 	return c;

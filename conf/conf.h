@@ -101,8 +101,17 @@ struct conf_listener {
 	int line;
 };
 
+/* log_level (top level); CONF_LOG_UNSET when absent (the command line decides) */
+enum conf_log_level {
+	CONF_LOG_ERROR = 0, CONF_LOG_WARN, CONF_LOG_INFO, CONF_LOG_DEBUG, CONF_LOG__COUNT,
+	CONF_LOG_UNSET = CONF_LOG__COUNT
+};
+extern const char *const conf_log_level_names[CONF_LOG__COUNT];
+
 struct conf {
 	char path[CONF_PATH_MAX];
+	char user[CONF_NAME_MAX];	/* "" = stay root; else drop to it after start */
+	enum conf_log_level log_level;	/* CONF_LOG_UNSET when absent */
 	struct conf_interface iface;
 	uint32_t stats_addr;		/* default 127.0.0.1 */
 	uint16_t stats_port;		/* default 9180; 0 = disabled (listen = "") */

@@ -325,6 +325,44 @@ void conf_parse_control(struct conf_report *r, const config_setting_t *root,
 		snprintf(c->control_socket, sizeof(c->control_socket), "%s", v);
 }
 
+const char *const conf_log_level_names[CONF_LOG__COUNT] = {
+	[CONF_LOG_ERROR] = "error",
+	[CONF_LOG_WARN] = "warn",
+	[CONF_LOG_INFO] = "info",
+	[CONF_LOG_DEBUG] = "debug",
+};
+static_assert(sizeof(conf_log_level_names) / sizeof(conf_log_level_names[0]) == CONF_LOG__COUNT,
+	      "conf_log_level_names must name every level");
+
+/**
+ * conf_parse_process() - the top-level process settings "user" and "log_level"
+ * @r:		report
+ * @root:	root setting
+ * @c:		destination, holding the defaults on entry
+ *
+ * "user" must look like a user name (the account itself is looked up at
+ * start, so "tcpgate -t" works on a machine without it).
+ */
+void conf_parse_process(struct conf_report *r, const config_setting_t *root,
+			struct conf *c)
+{
+	const char *v;
+	unsigned lvl;
+
+	if (conf_get_string(r, root, "the configuration", "user", &v) > 0) {
+		if (!v[0] || strlen(v) >= sizeof(c->user) || strspn(v,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(v) ||
+		    v[0] == '-')
+			conf_report(r, config_setting_get_member(root, "user"),
+				    "'user' must be a user name (got '%s')", v);
+		else
+			snprintf(c->user, sizeof(c->user), "%s", v);
+	}
+	if (conf_get_enum(r, root, "the configuration", "log_level", conf_log_level_names,
+			  CONF_LOG__COUNT, &lvl) > 0)
+		c->log_level = (enum conf_log_level)lvl;
+}
+
 /**
  * conf_parse_defaults() - the optional "defaults" section
  * @r:		report

@@ -92,6 +92,8 @@ void conf_parse_interface(struct conf_report *r, const config_setting_t *root,
 			  struct conf_interface *iface);
 void conf_parse_stats(struct conf_report *r, const config_setting_t *root,
 		      struct conf *c);
+void conf_parse_process(struct conf_report *r, const config_setting_t *root,
+			struct conf *c);
 void conf_parse_control(struct conf_report *r, const config_setting_t *root,
 			struct conf *c);
 void conf_parse_defaults(struct conf_report *r, const config_setting_t *root,

@@ -4,12 +4,16 @@
  *
  * Theory of operation: parse the options, load the configuration, then either
  * report on it (-t) or run: build the listener table, create the worker (TAP
- * link, stack, sessions, signal handling), start the stats server on its own
- * thread and run the worker's loop in the main thread until a graceful stop.
+ * link, stack, sessions, signal handling), start the stats server and the
+ * control socket on their own threads, drop privileges (config "user"), tell
+ * systemd we are ready, and run the worker's loop in the main thread until a
+ * graceful stop. The running configuration is owned by the runtime (it is
+ * replaced on reload), see proxy/runtime.h.
  *
  * Exit codes: 0 ok (and after a graceful stop), 1 configuration error,
  * 2 usage error, 3 failure to start (with a message saying why).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,8 +22,12 @@
 #include <time.h>
 
 #include "conf/conf.h"
+#include "proxy/control.h"
 #include "proxy/listener.h"
 #include "proxy/log.h"
+#include "proxy/notify.h"
+#include "proxy/privdrop.h"
+#include "proxy/runtime.h"
 #include "proxy/stats_http.h"
 #include "proxy/worker.h"
 
@@ -62,7 +70,8 @@ static void usage(FILE *f)
 	      "  -V, --version      print the version\n"
 	      "  -h, --help         this text\n"
 	      "\n"
-	      "Runs in the foreground and logs to stderr. SIGTERM/SIGINT stop gracefully.\n"
+	      "Runs in the foreground and logs to stderr. SIGHUP reloads the configuration,\n"
+	      "SIGTERM/SIGINT stop gracefully. See tcpgate(8), tcpgatectl(8).\n"
 	      "Exit: 0 ok, 1 configuration error, 2 usage error, 3 start failure.\n", f);
 }
 
@@ -146,64 +155,105 @@ static int check_config(const char *path)
 }
 
 /**
- * monotonic_s() - CLOCK_MONOTONIC seconds
+ * drop_privileges() - become config "user", handing it the control socket
+ * @cfg:	configuration
+ * @ctl:	control server
+ * @err:	message on failure
+ * @errlen:	size of @err
  *
- * Return: seconds
+ * Return: 0 (also when "user" is unset: then tcpgate stays root), or -errno
  */
-static uint64_t monotonic_s(void)
+static int drop_privileges(const struct conf *cfg, struct control *ctl, char *err,
+			   size_t errlen)
 {
-	struct timespec ts;
+	uid_t uid;
+	gid_t gid;
+	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	if (!cfg->user[0])
+		return 0;
+	ret = privdrop_lookup(cfg->user, &uid, &gid, err, errlen);
+	if (ret)
+		return ret;
+	ret = control_chown(ctl, uid, gid);
+	if (ret) {
+		snprintf(err, errlen, "control socket: chown to %s: %s", cfg->user, strerror(-ret));
+		return ret;
+	}
+	ret = privdrop_to(uid, gid, err, errlen);
+	if (!ret)
+		log_info("running as user %s (uid %u), no capabilities", cfg->user, (unsigned)uid);
+	return ret;
+}
+
+/**
+ * apply_log_level() - log_level from the configuration, unless -d was given
+ * @cfg:	configuration
+ * @debug:	-d on the command line
+ */
+static void apply_log_level(const struct conf *cfg, bool debug)
+{
+	if (debug)
+		log_set_level(LOG_LVL_DEBUG);
+	else if (cfg->log_level != CONF_LOG_UNSET)
+		log_set_level((enum log_level)cfg->log_level);
 }
 
 /**
  * run() - start everything and run until a graceful stop
- * @cfg:	the configuration
+ * @cfg:	the configuration; ownership passes to the runtime
  * @pcap:	--pcap file or NULL
  *
  * Return: exit code
  */
-static int run(const struct conf *cfg, const char *pcap)
+static int run(struct conf *cfg, const char *pcap)
 {
 	static char err[ERR_LEN];
+	static struct runtime rt;
 	struct listener_table lt = { 0 };
 	struct stats_http *http = NULL;
+	struct control *ctl = NULL;
 	struct worker *w = NULL;
 	int rc = EXIT_START;
 
 	if (listener_table_check(cfg, err, sizeof(err))) {
 		print_errors(err);
+		conf_free(cfg);
 		return EXIT_START;
+	}
+	if (runtime_init(&rt, cfg, &lt)) {
+		snprintf(err, sizeof(err), "eventfd: %s", strerror(errno));
+		goto fail;
 	}
 	if (listener_table_init(&lt, cfg, err, sizeof(err)))
 		goto fail;
-	/* first: it blocks the stop signals, and the stats thread inherits that */
-	w = worker_create(cfg, &lt, pcap, err, sizeof(err));
+	/* first: it blocks the stop signals, and the other threads inherit that */
+	w = worker_create(cfg, &lt, &rt, pcap, err, sizeof(err));
 	if (!w)
 		goto fail;
-	if (cfg->stats_port) {
-		struct stats_source src = {
-			.cfg = cfg, .lt = &lt, .stack = worker_stack_stats(w),
-			.started = monotonic_s(),
-		};
-
-		http = stats_http_start(&src, err, sizeof(err));
-		if (!http)
-			goto fail;
-	}
+	rt.stack = worker_stack_stats(w);
+	if (cfg->stats_port && !(http = stats_http_start(&rt, err, sizeof(err))))
+		goto fail;
+	ctl = control_start(&rt, cfg->control_socket, err, sizeof(err));
+	if (!ctl)
+		goto fail;
+	notify_init();
+	if (drop_privileges(cfg, ctl, err, sizeof(err)))
+		goto fail;
 	log_info("tcpgate %s started: interface %s, %zu listener(s)%s", TCPGATE_VERSION,
 		 cfg->iface.name, lt.n, cfg->stats_port ? "" : ", stats off");
+	notify_ready(0);
 	rc = worker_run(w) ? EXIT_START : EXIT_SUCCESS;
 	log_info("stopped");
 	goto out;
 fail:
 	log_error("cannot start: %s", err);
 out:
+	control_stop(ctl);
 	stats_http_stop(http);
 	worker_destroy(w);
 	listener_table_free(&lt);
+	runtime_destroy(&rt);
 	return rc;
 }
 
@@ -225,15 +275,12 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.check)
 		return check_config(o.config);
-	if (o.debug)
-		log_set_level(LOG_LVL_DEBUG);
 	signal(SIGPIPE, SIG_IGN);
 	cfg = conf_load(o.config, err, sizeof(err));
 	if (!cfg) {
 		print_errors(err);
 		return EXIT_CONFIG;
 	}
-	rc = run(cfg, o.pcap);
-	conf_free(cfg);
-	return rc;
+	apply_log_level(cfg, o.debug);
+	return run(cfg, o.pcap);
 }

@@ -380,6 +380,8 @@ static void session_release(struct session *s)
 	LSTAT_DEC(s->l, connections_active);
 	if (s->b)
 		LSTAT_DEC(s->b, connections_active);
+	s->l = NULL;	/* free: skipped by session_for_each() */
+	s->b = NULL;
 	s->next = st->free;
 	st->free = s;
 	st->count--;
@@ -1599,4 +1601,71 @@ size_t session_count(const struct session_table *st)
 bool session_peek_off_supported(const struct session_table *st)
 {
 	return st->peek_off_ok;
+}
+
+/* --- reload and stats support ---------------------------------------------- */
+
+/**
+ * session_for_each() - visit every live session's listener and backend
+ * @st:		the table (not inside a callback, dead list flushed)
+ * @fn:		called with pointers to the session's listener and backend
+ *		pointers, which it may change (reload: re-point at the
+ *		surviving objects of a new listener table)
+ * @arg:	passed to @fn
+ */
+void session_for_each(struct session_table *st,
+		      void (*fn)(void *arg, struct listener **l, struct backend **b),
+		      void *arg)
+{
+	for (size_t i = 0; i < st->n_chunks; i++)
+		for (size_t j = 0; j < SESSION_CHUNK; j++)
+			if (st->chunks[i][j].l)
+				fn(arg, &st->chunks[i][j].l, &st->chunks[i][j].b);
+}
+
+/**
+ * session_abort_if() - reset every session for which @pred says so
+ * @st:		the table (not inside a callback)
+ * @pred:	predicate on the session's listener and backend
+ * @arg:	passed to @pred
+ *
+ * Return: sessions reset
+ */
+size_t session_abort_if(struct session_table *st,
+			bool (*pred)(void *arg, const struct listener *l, const struct backend *b),
+			void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->n_chunks; i++)
+		for (size_t j = 0; j < SESSION_CHUNK; j++) {
+			struct session *s = &st->chunks[i][j];
+
+			if (!s->l || !s->conn || (s->flags & SF_DEAD) || !pred(arg, s->l, s->b))
+				continue;
+			session_teardown(s, (s->flags & SF_CONNECTING) ? END_CONNECT_FAILED
+								  : END_RESET);
+			n++;
+		}
+	return n;
+}
+
+/**
+ * session_describe() - what /connections shows about a connection's session
+ * @ctx:	the connection's context (tcp_conn_ctx()), may be NULL
+ * @d:		filled in
+ *
+ * Return: true if @ctx is a live session
+ */
+bool session_describe(const void *ctx, struct session_desc *d)
+{
+	const struct session *s = ctx;
+
+	if (!s || !s->l)
+		return false;
+	d->id = s->id;
+	d->listener = s->l->conf->name;
+	d->backend_addr = s->b ? s->b->addr : 0;
+	d->backend_port = s->b ? s->b->port : 0;
+	return true;
 }

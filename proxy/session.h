@@ -38,4 +38,25 @@ void session_abort_all(struct session_table *st);
 size_t session_count(const struct session_table *st);
 bool session_peek_off_supported(const struct session_table *st);
 
+/**
+ * struct session_desc - a session as /connections shows it
+ * @id:		session id
+ * @listener:	listener name (valid until the next reload is applied)
+ * @backend_addr, @backend_port: the backend
+ */
+struct session_desc {
+	uint64_t id;
+	const char *listener;
+	uint32_t backend_addr;
+	uint16_t backend_port;
+};
+
+void session_for_each(struct session_table *st,
+		      void (*fn)(void *arg, struct listener **l, struct backend **b),
+		      void *arg);
+size_t session_abort_if(struct session_table *st,
+			bool (*pred)(void *arg, const struct listener *l, const struct backend *b),
+			void *arg);
+bool session_describe(const void *ctx, struct session_desc *d);
+
 #endif /* TCPGATE_SESSION_H */

@@ -11,8 +11,17 @@
  * A snapshot is therefore not atomic as a whole (counters may be a few
  * events apart), which is fine for monitoring.
  *
- * Routes: GET /stats → JSON (DESIGN.md §6, built with jansson). Other paths
- * → 404, methods other than GET/HEAD → 405.
+ * The listener table and configuration can be replaced by a reload; they are
+ * read under the runtime lock (held for the few hundred microseconds a
+ * document takes to build; the worker takes it only to answer requests and
+ * to swap a reloaded table, never per packet). Live connections are never
+ * read here: /connections formats a snapshot the worker copies out on
+ * request (cached for 250 ms), see proxy/runtime.h.
+ *
+ * Routes (DESIGN.md §6): GET /stats, /connections → JSON (jansson);
+ * /metrics → Prometheus text (proxy/metrics.c); / → the status page
+ * (proxy/status_page.c). Other paths → 404, methods other than GET/HEAD
+ * → 405. Bound to loopback unless stats.listen says otherwise.
  */
 #include "proxy/stats_http.h"
 
@@ -27,6 +36,8 @@
 #include <time.h>
 
 #include "proxy/log.h"
+#include "proxy/metrics.h"
+#include "proxy/status_page.h"
 
 #define STATS_CONN_LIMIT	16
 #define STATS_CONN_TIMEOUT_S	10
@@ -34,11 +45,11 @@
 /**
  * struct stats_http - a running stats server
  * @d:		the libmicrohttpd daemon
- * @src:	what it reports
+ * @rt:		what it reports
  */
 struct stats_http {
 	struct MHD_Daemon *d;
-	struct stats_source src;
+	struct runtime *rt;
 };
 
 #define LOAD(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
@@ -145,6 +156,13 @@ static json_t *stats_tcp(const struct stack_stats *s)
 	JSON_CTR(o, s, out_of_order);
 	JSON_CTR(o, s, segs_in);
 	JSON_CTR(o, s, segs_out);
+	JSON_CTR(o, s, syncookies_failed);
+	JSON_CTR(o, s, drop_tcp_ooo_full);
+	JSON_CTR(o, s, drop_tcp_paws);
+	JSON_CTR(o, s, drop_tcp_no_ts);
+	JSON_CTR(o, s, keepalive_probes);
+	JSON_CTR(o, s, fast_retransmits);
+	JSON_CTR(o, s, sack_recoveries);
 	return o;
 }
 
@@ -257,42 +275,108 @@ static json_t *stats_listener(const struct listener *l)
 }
 
 /**
- * monotonic_s() - CLOCK_MONOTONIC seconds
+ * stats_config() - the "config" object
+ * @rt:		the runtime (lock held)
  *
- * Return: seconds
+ * Return: new JSON object
  */
-static uint64_t monotonic_s(void)
+static json_t *stats_config(const struct runtime *rt)
 {
-	struct timespec ts;
+	json_t *o = json_object();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	json_object_set_new(o, "generation", json_integer((json_int_t)rt->generation));
+	json_object_set_new(o, "reloads", json_integer((json_int_t)rt->reloads));
+	json_object_set_new(o, "reload_failures", json_integer((json_int_t)rt->reload_failures));
+	json_object_set_new(o, "last_error", rt->last_error[0] ? json_string(rt->last_error)
+							       : json_null());
+	json_object_set_new(o, "path", json_string(rt->cfg->path));
+	return o;
 }
 
 /**
  * stats_json() - the /stats document
- * @src:	what to report
+ * @rt:		the runtime
  *
  * Return: malloc'ed JSON text (caller frees), or NULL out of memory
  */
-char *stats_json(const struct stats_source *src)
+char *stats_json(struct runtime *rt)
 {
-	json_t *root = json_object(), *cfg = json_object(), *ls = json_array();
+	json_t *root = json_object(), *ls = json_array();
 	char *text;
 
 	json_object_set_new(root, "version", json_string(TCPGATE_VERSION));
-	json_object_set_new(root, "uptime_s", json_integer((json_int_t)(monotonic_s() - src->started)));
-	json_object_set_new(cfg, "generation", json_integer(1));
-	json_object_set_new(cfg, "reloads", json_integer(0));
-	json_object_set_new(cfg, "reload_failures", json_integer(0));
-	json_object_set_new(cfg, "last_error", json_null());
-	json_object_set_new(root, "config", cfg);
-	json_object_set_new(root, "interface", stats_interface(src->stack));
-	json_object_set_new(root, "tcp", stats_tcp(src->stack));
-	for (size_t i = 0; i < src->lt->n; i++)
-		json_array_append_new(ls, stats_listener(&src->lt->l[i]));
+	json_object_set_new(root, "uptime_s",
+			    json_integer((json_int_t)((runtime_now_us() - rt->started_us) / 1000000ULL)));
+	pthread_mutex_lock(&rt->lock);
+	json_object_set_new(root, "config", stats_config(rt));
+	json_object_set_new(root, "interface", stats_interface(rt->stack));
+	json_object_set_new(root, "tcp", stats_tcp(rt->stack));
+	for (size_t i = 0; i < rt->lt->n; i++)
+		json_array_append_new(ls, stats_listener(&rt->lt->l[i]));
+	pthread_mutex_unlock(&rt->lock);
 	json_object_set_new(root, "listeners", ls);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return text;
+}
+
+/**
+ * stats_connection() - one entry of /connections
+ * @cs:		snapshot entry
+ * @now:	monotonic microseconds
+ *
+ * Return: new JSON object
+ */
+static json_t *stats_connection(const struct conn_snap *cs, uint64_t now)
+{
+	const struct tcp_conn_info *ci = &cs->info;
+	json_t *o = json_object(), *ws = json_object();
+
+	json_object_set_new(o, "id", json_integer((json_int_t)cs->id));
+	json_object_set_new(o, "listener", cs->listener[0] ? json_string(cs->listener) : json_null());
+	json_object_set_new(o, "client", json_addr_port(ci->tuple.client_addr, ci->tuple.client_port));
+	json_object_set_new(o, "vip", json_addr_port(ci->tuple.vip_addr, ci->tuple.vip_port));
+	json_object_set_new(o, "backend", cs->backend_port ?
+			    json_addr_port(cs->backend_addr, cs->backend_port) : json_null());
+	json_object_set_new(o, "state", json_string(ci->state));
+	json_object_set_new(o, "age_ms", json_integer((json_int_t)((now - ci->created) / 1000)));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)ci->bytes_in));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)ci->bytes_out));
+	json_object_set_new(o, "rtt_us", json_integer(ci->rtt_us));
+	json_object_set_new(o, "rto_ms", json_integer(ci->rto_ms));
+	json_object_set_new(o, "cwnd", json_integer(ci->cwnd));
+	json_object_set_new(o, "ssthresh", json_integer(ci->ssthresh));
+	json_object_set_new(o, "snd_wnd", json_integer(ci->snd_wnd));
+	json_object_set_new(o, "rcv_wnd", json_integer(ci->rcv_wnd));
+	json_object_set_new(o, "retransmits", json_integer(ci->retransmits));
+	json_object_set_new(o, "mss", json_integer(ci->mss));
+	json_object_set_new(o, "sack", json_boolean(ci->sack));
+	json_object_set_new(ws, "snd", ci->snd_wscale < 0 ? json_null() : json_integer(ci->snd_wscale));
+	json_object_set_new(ws, "rcv", ci->rcv_wscale < 0 ? json_null() : json_integer(ci->rcv_wscale));
+	json_object_set_new(o, "wscale", ws);
+	return o;
+}
+
+/**
+ * connections_json() - the /connections document, from a recent snapshot
+ *			 the worker made (never by walking its table here)
+ * @rt:		the runtime
+ *
+ * Return: malloc'ed JSON text (caller frees), or NULL out of memory
+ */
+char *connections_json(struct runtime *rt)
+{
+	size_t n;
+	struct conn_snap *cs = runtime_connections(rt, &n);
+	uint64_t now = runtime_now_us();
+	json_t *root = json_object(), *a = json_array();
+	char *text;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, stats_connection(&cs[i], now));
+	free(cs);
+	json_object_set_new(root, "connections", a);
+	text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	return text;
 }
@@ -364,6 +448,7 @@ static enum MHD_Result stats_handler(void *cls, struct MHD_Connection *conn,
 				     size_t *upload_data_size, void **req_cls)
 {
 	struct stats_http *h = cls;
+	const char *type;
 	char *body;
 
 	(void)version;
@@ -373,39 +458,50 @@ static enum MHD_Result stats_handler(void *cls, struct MHD_Connection *conn,
 		*upload_data_size = 0;
 		return stats_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	}
-	if (strcmp(url, "/stats"))
+	if (!strcmp(url, "/stats")) {
+		body = stats_json(h->rt);
+		type = "application/json";
+	} else if (!strcmp(url, "/connections")) {
+		body = connections_json(h->rt);
+		type = "application/json";
+	} else if (!strcmp(url, "/metrics")) {
+		body = metrics_text(h->rt);
+		type = "text/plain; version=0.0.4; charset=utf-8";
+	} else if (!strcmp(url, "/")) {
+		body = status_page_html(h->rt);
+		type = "text/html; charset=utf-8";
+	} else {
 		return stats_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
-	body = stats_json(&h->src);
+	}
 	if (!body)
 		return stats_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	return stats_reply(conn, MHD_HTTP_OK, "application/json", body, strlen(body));
+	return stats_reply(conn, MHD_HTTP_OK, type, body, strlen(body));
 }
 
 /**
- * stats_http_start() - serve /stats on cfg->stats_addr:stats_port
- * @src:	what to report (copied; what it points to must outlive the server)
+ * stats_http_start() - serve the endpoint on cfg->stats_addr:stats_port
+ * @rt:		what to report; must outlive the server
  * @err:	message on failure
  * @errlen:	size of @err
  *
  * Return: the server, or NULL with @err filled
  */
-struct stats_http *stats_http_start(const struct stats_source *src, char *err,
-				    size_t errlen)
+struct stats_http *stats_http_start(struct runtime *rt, char *err, size_t errlen)
 {
 	struct stats_http *h = calloc(1, sizeof(*h));
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
-		.sin_port = htons(src->cfg->stats_port),
-		.sin_addr.s_addr = htonl(src->cfg->stats_addr),
+		.sin_port = htons(rt->cfg->stats_port),
+		.sin_addr.s_addr = htonl(rt->cfg->stats_addr),
 	};
 
 	if (!h) {
 		snprintf(err, errlen, "stats: out of memory");
 		return NULL;
 	}
-	h->src = *src;
+	h->rt = rt;
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
-				src->cfg->stats_port, NULL, NULL, stats_handler, h,
+				rt->cfg->stats_port, NULL, NULL, stats_handler, h,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)STATS_CONN_LIMIT,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)STATS_CONN_TIMEOUT_S,
@@ -416,7 +512,7 @@ struct stats_http *stats_http_start(const struct stats_source *src, char *err,
 		struct in_addr ia = { .s_addr = sa.sin_addr.s_addr };
 
 		snprintf(err, errlen, "stats: cannot listen on %s:%u (port in use?)",
-			 inet_ntop(AF_INET, &ia, a, sizeof(a)), src->cfg->stats_port);
+			 inet_ntop(AF_INET, &ia, a, sizeof(a)), rt->cfg->stats_port);
 		free(h);
 		return NULL;
 	}

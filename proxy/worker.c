@@ -11,8 +11,11 @@
  *     fed to stack_input(), and one more batch after the other events of a
  *     busy wake-up; if more are still waiting, epoll reports the fd again at
  *     once, so neither the link nor the backends are starved;
- *   - a signalfd for SIGTERM/SIGINT (graceful stop) and SIGHUP (reload: not
- *     supported yet, logged and ignored);
+ *   - a signalfd for SIGTERM/SIGINT (graceful stop) and SIGHUP (reload: passed
+ *     to the control thread, which parses the file off the data path);
+ *   - the runtime's eventfd: another thread asks for a connection snapshot
+ *     or hands over a validated configuration (proxy/runtime.h); both are
+ *     answered after the batch, when no stack callback is running;
  *   - every backend socket (edge-triggered, data.ptr = the session);
  *   - health check sockets (data.ptr inside the health check array,
  *     which health_io() recognises; proxy/health.c).
@@ -23,6 +26,10 @@
  * sessions (never inside a callback), and the pcap buffer is flushed. The
  * epoll timeout is the earliest of the stack's and the sessions' next timer
  * and the drain deadline.
+ *
+ * Once a second the worker appends a throughput sample to the runtime's
+ * ring (the status page's chart), runs the reload drain timers and tells
+ * systemd how it is doing (proxy/notify.h).
  *
  * Fault injection (interface.fault, experiments and tests only): a
  * link_fault sits between the TAP and the stack in the configured
@@ -50,6 +57,8 @@
 
 #include "proxy/health.h"
 #include "proxy/log.h"
+#include "proxy/notify.h"
+#include "proxy/reload.h"
 #include "proxy/session.h"
 #include "stack/link_fault.h"
 #include "stack/link_tap.h"
@@ -63,6 +72,8 @@
 /* epoll data tags for the worker's own fds (sessions use their pointer) */
 #define WORKER_REF_TAP		((uint64_t)1)
 #define WORKER_REF_SIGNAL	((uint64_t)2)
+#define WORKER_REF_RUNTIME	((uint64_t)3)
+#define WORKER_TICK_US		1000000ULL	/* samples, reload timers, notify */
 
 /**
  * struct worker - one event loop
@@ -80,6 +91,10 @@
  * @stopping:	graceful stop in progress
  * @aborted:	drain deadline passed: every session was reset
  * @deadline:	end of the drain period
+ * @rt:		state shared with the other threads
+ * @rw:		reload state (retired listener tables)
+ * @rt_pending:	the runtime's eventfd fired: answer after the batch
+ * @next_tick:	next once-a-second housekeeping
  */
 struct worker {
 	const struct conf *cfg;
@@ -94,6 +109,10 @@ struct worker {
 	stack_time_us now;
 	bool stopping, aborted;
 	stack_time_us deadline;
+	struct runtime *rt;
+	struct reload_worker rw;
+	bool rt_pending;
+	stack_time_us next_tick;
 };
 
 /**
@@ -308,6 +327,7 @@ static void worker_log_fault(const struct worker *w)
  * worker_create() - set up a worker: link, signals, sessions, stack
  * @cfg:	configuration; must outlive the worker
  * @lt:		listener table; must outlive the worker
+ * @rt:		shared state; must outlive the worker
  * @pcap_path:	capture file, or NULL
  * @err:	message on failure
  * @errlen:	size of @err
@@ -315,7 +335,8 @@ static void worker_log_fault(const struct worker *w)
  * Return: the worker, or NULL with @err filled
  */
 struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
-			     const char *pcap_path, char *err, size_t errlen)
+			     struct runtime *rt, const char *pcap_path, char *err,
+			     size_t errlen)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 
@@ -325,6 +346,7 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 	}
 	w->cfg = cfg;
 	w->lt = lt;
+	w->rt = rt;
 	w->sigfd = -1;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0) {
@@ -348,6 +370,10 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 	}
 	if (worker_epoll_add(w, link_tap_fd(w->tap), WORKER_REF_TAP)) {
 		snprintf(err, errlen, "epoll_ctl (tap): %s", strerror(errno));
+		goto fail;
+	}
+	if (worker_epoll_add(w, rt->efd, WORKER_REF_RUNTIME)) {
+		snprintf(err, errlen, "epoll_ctl (runtime): %s", strerror(errno));
 		goto fail;
 	}
 	if (worker_create_fault(w, err, errlen))
@@ -375,6 +401,7 @@ void worker_destroy(struct worker *w)
 	if (!w)
 		return;
 	worker_log_fault(w);
+	reload_worker_free(&w->rw);
 	if (w->stack)
 		stack_destroy(w->stack);
 	link_fault_destroy(w->fault);
@@ -452,6 +479,7 @@ static void worker_stop(struct worker *w, int signo)
 		return;
 	}
 	w->stopping = true;
+	notify_stopping();
 	w->deadline = w->now + (stack_time_us)w->cfg->defaults.drain_timeout_s * 1000000ULL;
 	listener_table_set_draining(w->lt, true);
 	session_set_draining(w->st, true);
@@ -473,9 +501,15 @@ static void worker_signal_ready(struct worker *w)
 		case SIGINT:
 			worker_stop(w, (int)si.ssi_signo);
 			break;
-		case SIGHUP:
-			log_warn("SIGHUP: reload not supported yet; configuration unchanged");
+		case SIGHUP: {
+			uint64_t one = 1;
+
+			log_info("SIGHUP: reloading %s", w->cfg->path);
+			if (write(w->rt->hup_efd, &one, sizeof(one)) < 0)
+				log_error("SIGHUP: cannot reach the control thread: %s",
+					  strerror(errno));
 			break;
+		}
 		default:
 			break;
 		}
@@ -502,6 +536,8 @@ static int worker_timeout_ms(const struct worker *w)
 		t = link_fault_next_timer(w->fault);
 	if (w->stopping && w->deadline < t)
 		t = w->deadline;
+	if (w->next_tick < t)
+		t = w->next_tick;
 	if (t == STACK_TIME_NEVER)
 		return WORKER_MAX_WAIT_MS;
 	if (t <= w->now)
@@ -525,6 +561,8 @@ static void worker_dispatch(struct worker *w, const struct epoll_event *ev, int 
 			tap_more = worker_tap_ready(w);
 		else if (ev[i].data.u64 == WORKER_REF_SIGNAL)
 			worker_signal_ready(w);
+		else if (ev[i].data.u64 == WORKER_REF_RUNTIME)
+			w->rt_pending = true;
 		else if (!health_io(w->health, ev[i].data.ptr, ev[i].events, w->now))
 			session_io(w->st, ev[i].data.ptr, ev[i].events);
 	}
@@ -560,6 +598,131 @@ static bool worker_drain_check(struct worker *w)
 }
 
 /**
+ * snap_one() - stack_for_each_conn() callback: one snapshot entry
+ * @arg:	the worker (runtime lock held, rt->snap has room)
+ * @c:		the connection
+ */
+static void snap_one(void *arg, struct tcp_conn *c)
+{
+	struct worker *w = arg;
+	struct runtime *rt = w->rt;
+	struct conn_snap *e;
+	struct session_desc d;
+
+	if (rt->n_snap == rt->cap_snap)
+		return;
+	e = &rt->snap[rt->n_snap++];
+	memset(e, 0, sizeof(*e));
+	tcp_conn_info(c, &e->info);
+	if (session_describe(tcp_conn_ctx(c), &d)) {
+		e->id = d.id;
+		snprintf(e->listener, sizeof(e->listener), "%s", d.listener);
+		e->backend_addr = d.backend_addr;
+		e->backend_port = d.backend_port;
+	}
+}
+
+/**
+ * worker_snapshot() - fill the runtime's connection snapshot
+ * @w:		the worker (not inside a callback)
+ *
+ * The walk is a copy of a few dozen bytes per connection: about a
+ * millisecond for 10 000, at most four times a second (the runtime caches).
+ */
+static void worker_snapshot(struct worker *w)
+{
+	struct runtime *rt = w->rt;
+	const struct stack_stats *ss = stack_stats(w->stack);
+	size_t want = (size_t)__atomic_load_n(&ss->connections_active, __ATOMIC_RELAXED) + 16;
+
+	pthread_mutex_lock(&rt->lock);
+	if (want > rt->cap_snap) {
+		struct conn_snap *n = realloc(rt->snap, want * sizeof(*n));
+
+		if (n) {
+			rt->snap = n;
+			rt->cap_snap = want;
+		}
+	}
+	rt->n_snap = 0;
+	stack_for_each_conn(w->stack, snap_one, w);
+	rt->snap_at_us = runtime_now_us();
+	rt->snap_seq++;
+	pthread_cond_broadcast(&rt->cond);
+	pthread_mutex_unlock(&rt->lock);
+}
+
+/**
+ * worker_sample() - append a throughput sample to the runtime's ring
+ * @w:		the worker
+ */
+static void worker_sample(struct worker *w)
+{
+	struct rt_sample s = {
+		.t_s = (w->now - w->rt->started_us) / 1000000ULL,
+		.conns = session_count(w->st),
+	};
+
+	for (size_t i = 0; i < w->lt->n; i++) {
+		s.bytes_in += LSTAT_GET(&w->lt->l[i], bytes_in);
+		s.bytes_out += LSTAT_GET(&w->lt->l[i], bytes_out);
+	}
+	runtime_add_sample(w->rt, &s);
+}
+
+/**
+ * worker_reload() - apply a configuration the control thread validated
+ * @w:		the worker (between batches)
+ *
+ * The health checks point at backend objects, so they are rebuilt for the
+ * new table (their up/down state was carried over by reload_apply()).
+ */
+static void worker_reload(struct worker *w)
+{
+	uint64_t gen = w->rt->generation;	/* only this thread changes it */
+	char err[256];
+
+	notify_reloading();
+	reload_apply(&w->rw, w->rt, w->stack, w->st, w->stopping, w->now);
+	w->cfg = w->rt->cfg;
+	if (w->rt->generation != gen) {
+		struct health *h = health_create(w->lt, w->epfd, w->now, err, sizeof(err));
+
+		if (h) {
+			health_destroy(w->health);
+			w->health = h;
+		} else {
+			log_error("reload: health checks not rebuilt: %s", err);
+		}
+	}
+	notify_ready(session_count(w->st));
+}
+
+/**
+ * worker_housekeeping() - answer other threads, and the once-a-second work
+ * @w:		the worker (between batches: dead sessions flushed)
+ */
+static void worker_housekeeping(struct worker *w)
+{
+	if (w->rt_pending) {
+		unsigned req = runtime_take_requests(w->rt);
+
+		w->rt_pending = false;
+		if (req & RT_REQ_SNAPSHOT)
+			worker_snapshot(w);
+		if (req & RT_REQ_RELOAD)
+			worker_reload(w);
+	}
+	if (w->now < w->next_tick)
+		return;
+	w->next_tick = w->now + WORKER_TICK_US;
+	worker_sample(w);
+	reload_timers(&w->rw, w->st, w->now);
+	session_flush(w->st);
+	notify_tick(session_count(w->st), w->now);
+}
+
+/**
  * worker_run() - the event loop; returns after a graceful stop
  * @w:		the worker
  *
@@ -591,6 +754,7 @@ int worker_run(struct worker *w)
 		session_timers(w->st);
 		health_timers(w->health, w->now);
 		session_flush(w->st);
+		worker_housekeeping(w);
 		if (w->pcap)
 			pcap_flush(w->pcap);
 		if (worker_drain_check(w))

@@ -10,12 +10,14 @@
 
 #include "conf/conf.h"
 #include "proxy/listener.h"
+#include "proxy/runtime.h"
 #include "stack/stack.h"
 
 struct worker;
 
 struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
-			     const char *pcap_path, char *err, size_t errlen);
+			     struct runtime *rt, const char *pcap_path, char *err,
+			     size_t errlen);
 int worker_run(struct worker *w);
 void worker_destroy(struct worker *w);
 const struct stack_stats *worker_stack_stats(const struct worker *w);

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: MIT
+/*
+ * reload.c - configuration reload (SIGHUP, tcpgatectl reload)
+ *
+ * Theory of operation
+ *
+ * Off the data path (control thread): reload_prepare() parses and validates
+ * the file with conf_load(), refuses changes to what cannot change live
+ * (interface, stats, control), checks that this build supports every
+ * listener, and builds the new listener table. Any problem leaves the
+ * running configuration untouched: the errors ("FILE:LINE: message") go to
+ * the caller, the log, and /stats (config.reload_failures, last_error).
+ *
+ * In the worker, between batches (nothing is mid-callback and the dead list
+ * is flushed), reload_apply():
+ *   1. adds the VIPs of the new listeners to the stack;
+ *   2. carries state over from the running table to the new one, matching
+ *	listeners by name and backends by address:port inside a listener
+ *	(counters, round-robin position, health state): counters never
+ *	reset, a backend that was down stays down until its checks pass;
+ *   3. swaps table and configuration under the runtime lock (readers see
+ *	either the old or the new one, never a mix) and bumps the generation;
+ *   4. re-points every live session at the surviving listener/backend
+ *	objects of the new table. Sessions of removed listeners or backends
+ *	keep pointing into the old table, which is then kept "retired" until
+ *	no session refers to it; after defaults.drain_timeout_s those
+ *	sessions are reset.
+ * A SYN for a removed listener finds no listener and is answered with RST;
+ * a removed backend is never picked again. VIPs are never withdrawn on
+ * reload (established connections to them must keep flowing); a removed
+ * listener's address keeps answering ARP until restart.
+ */
+#include "proxy/reload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/log.h"
+
+/**
+ * struct reload_retired - a replaced listener table still referenced
+ * @lt:		the table
+ * @cfg:	the configuration it points into
+ * @deadline:	when its remaining sessions are reset (STACK_TIME_NEVER: done)
+ * @next:	list link
+ */
+struct reload_retired {
+	struct listener_table lt;
+	struct conf *cfg;
+	stack_time_us deadline;
+	struct reload_retired *next;
+};
+
+/**
+ * reload_fixed_changed() - the first setting that cannot change live
+ * @o:		running configuration
+ * @n:		new configuration
+ *
+ * Return: a description of the changed setting, or NULL if none changed
+ */
+static const char *reload_fixed_changed(const struct conf *o, const struct conf *n)
+{
+	const struct conf_interface *a = &o->iface, *b = &n->iface;
+
+	if (a->type != b->type || strcmp(a->name, b->name) || strcmp(a->netns, b->netns))
+		return "interface type, name or netns";
+	if (a->addr != b->addr || a->prefix_len != b->prefix_len)
+		return "interface address";
+	if (a->mac_set != b->mac_set || memcmp(a->mac, b->mac, sizeof(a->mac)))
+		return "interface mac";
+	if (a->mtu != b->mtu || a->offload != b->offload || a->workers != b->workers)
+		return "interface mtu, offload or workers";
+	if (memcmp(&a->fault, &b->fault, sizeof(a->fault)))
+		return "interface fault";
+	if (o->stats_addr != n->stats_addr || o->stats_port != n->stats_port)
+		return "stats listen";
+	if (strcmp(o->control_socket, n->control_socket))
+		return "control socket";
+	return NULL;
+}
+
+/**
+ * reload_prepare() - load and validate the configuration file again
+ * @rt:		the runtime (for the running configuration)
+ * @cfg:	set to the new configuration
+ * @nlt:	filled with its listener table
+ * @err:	every problem, one "FILE:LINE: message" per line
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -EINVAL with @err filled
+ */
+int reload_prepare(struct runtime *rt, struct conf **cfg, struct listener_table *nlt,
+		   char *err, size_t errlen)
+{
+	const char *what;
+
+	*cfg = conf_load(rt->cfg->path, err, errlen);
+	if (!*cfg)
+		return -EINVAL;
+	pthread_mutex_lock(&rt->lock);
+	what = reload_fixed_changed(rt->cfg, *cfg);
+	pthread_mutex_unlock(&rt->lock);
+	if (what) {
+		snprintf(err, errlen, "%s: %s cannot change on reload; restart tcpgate "
+			 "to change it\n", (*cfg)->path, what);
+		goto fail;
+	}
+	if (listener_table_check(*cfg, err, errlen))
+		goto fail;
+	if (listener_table_init(nlt, *cfg, err, errlen))
+		goto fail;
+	return 0;
+fail:
+	conf_free(*cfg);
+	*cfg = NULL;
+	return -EINVAL;
+}
+
+/**
+ * reload_run() - one whole reload, as asked by SIGHUP or tcpgatectl
+ * @rt:		the runtime
+ * @out:	"ok generation N", or the errors (one per line)
+ * @outlen:	size of @out
+ *
+ * Return: 0 on success, -errno if the configuration was refused
+ */
+int reload_run(struct runtime *rt, char *out, size_t outlen)
+{
+	struct listener_table nlt = { 0 };
+	struct conf *cfg;
+	int rc = reload_prepare(rt, &cfg, &nlt, out, outlen);
+
+	if (!rc) {
+		rc = runtime_reload(rt, cfg, &nlt, out, outlen);
+		if (rc) {
+			size_t n = strlen(out);
+
+			if (n + 1 < outlen && (!n || out[n - 1] != '\n'))
+				strcpy(out + n, "\n");
+		}
+	} else {
+		runtime_reload_failed(rt, out);
+	}
+	if (rc) {
+		log_error("reload refused, configuration unchanged:\n%s", out);
+		return rc;
+	}
+	pthread_mutex_lock(&rt->lock);
+	snprintf(out, outlen, "ok generation %llu\n", (unsigned long long)rt->generation);
+	pthread_mutex_unlock(&rt->lock);
+	log_info("reload: %.*s", (int)strlen(out) - 1, out);
+	return 0;
+}
+
+/**
+ * table_find_name() - a listener by name
+ * @t:		table
+ * @name:	listener name
+ *
+ * Return: the listener, or NULL
+ */
+static struct listener *table_find_name(const struct listener_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->l[i].conf->name, name))
+			return &t->l[i];
+	return NULL;
+}
+
+/**
+ * listener_find_backend() - a listener's backend by address and port
+ * @l:		listener
+ * @addr:	address, host order
+ * @port:	port
+ *
+ * Return: the backend, or NULL
+ */
+static struct backend *listener_find_backend(const struct listener *l, uint32_t addr,
+					     uint16_t port)
+{
+	for (size_t i = 0; i < l->n_backends; i++)
+		if (l->backends[i].addr == addr && l->backends[i].port == port)
+			return &l->backends[i];
+	return NULL;
+}
+
+/**
+ * table_owns() - whether a listener or backend object lives in a table
+ * @t:		table
+ * @l:		listener pointer (may be NULL)
+ * @b:		backend pointer (may be NULL)
+ *
+ * Return: true if @l or @b points into @t
+ */
+static bool table_owns(const struct listener_table *t, const struct listener *l,
+		       const struct backend *b)
+{
+	if (l >= t->l && l < t->l + t->n)
+		return true;
+	for (size_t i = 0; b && i < t->n; i++)
+		if (b >= t->l[i].backends && b < t->l[i].backends + t->l[i].n_backends)
+			return true;
+	return false;
+}
+
+/**
+ * reload_carry() - carry counters and balancing state to the new table
+ * @nt:		new table (counters zero)
+ * @ot:		running table
+ *
+ * Listeners match by name, backends by address:port within the listener.
+ */
+static void reload_carry(struct listener_table *nt, const struct listener_table *ot)
+{
+	for (size_t i = 0; i < nt->n; i++) {
+		struct listener *nl = &nt->l[i];
+		const struct listener *ol = table_find_name(ot, nl->conf->name);
+
+		if (!ol)
+			continue;
+		nl->stats = ol->stats;
+		for (size_t j = 0; j < nl->n_backends; j++) {
+			struct backend *nb = &nl->backends[j];
+			const struct backend *ob = listener_find_backend(ol, nb->addr, nb->port);
+
+			if (!ob)
+				continue;
+			nb->stats = ob->stats;
+			nb->current = ob->current;
+			if (nl->conf->health.enabled == ol->conf->health.enabled)
+				nb->check = ob->check;	/* up/down survives */
+		}
+	}
+}
+
+/**
+ * struct remap_ctx - session_for_each() argument of the remap pass
+ * @ot, @nt:	old and new table
+ * @left:	sessions that still point into @ot afterwards
+ */
+struct remap_ctx {
+	const struct listener_table *ot, *nt;
+	size_t left;
+};
+
+/**
+ * remap_session() - re-point one session at the new table's objects
+ * @arg:	struct remap_ctx
+ * @l:		the session's listener pointer
+ * @b:		the session's backend pointer
+ */
+static void remap_session(void *arg, struct listener **l, struct backend **b)
+{
+	struct remap_ctx *r = arg;
+	struct listener *nl;
+	struct backend *nb;
+
+	if (!table_owns(r->ot, *l, NULL))
+		return;		/* already in a retired table: stays there */
+	nl = table_find_name(r->nt, (*l)->conf->name);
+	if (nl) {
+		nb = *b ? listener_find_backend(nl, (*b)->addr, (*b)->port) : NULL;
+		if (nb || !*b)
+			*b = nb;
+		*l = nl;
+	}
+	if (table_owns(r->ot, *l, *b))
+		r->left++;
+}
+
+/**
+ * count_refs() - session_for_each() callback counting references to a table
+ * @arg:	struct remap_ctx (@ot is the table, @left the count)
+ * @l:		listener pointer
+ * @b:		backend pointer
+ */
+static void count_refs(void *arg, struct listener **l, struct backend **b)
+{
+	struct remap_ctx *r = arg;
+
+	if (table_owns(r->ot, *l, *b))
+		r->left++;
+}
+
+/**
+ * reload_gc() - free retired tables no session refers to any more
+ * @rw:		the worker's reload state
+ * @st:		sessions
+ */
+static void reload_gc(struct reload_worker *rw, struct session_table *st)
+{
+	struct reload_retired **pp = &rw->retired;
+
+	while (*pp) {
+		struct reload_retired *r = *pp;
+		struct remap_ctx c = { .ot = &r->lt };
+
+		session_for_each(st, count_refs, &c);
+		if (c.left) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		listener_table_free(&r->lt);
+		conf_free(r->cfg);
+		free(r);
+	}
+}
+
+/**
+ * reload_answer() - publish the worker's verdict on a reload (lock held)
+ * @rt:		the runtime
+ * @rc:		0 or -errno
+ * @msg:	reason on failure
+ */
+static void reload_answer(struct runtime *rt, int rc, const char *msg)
+{
+	rt->reload_rc = rc;
+	snprintf(rt->reload_msg, sizeof(rt->reload_msg), "%s", msg);
+	if (rc) {
+		rt->reload_failures++;
+		snprintf(rt->last_error, sizeof(rt->last_error), "%s", msg);
+		listener_table_free(&rt->reload_lt);
+		conf_free(rt->reload_cfg);
+	}
+	rt->reload_cfg = NULL;
+	rt->reload_seq++;
+	pthread_cond_broadcast(&rt->cond);
+}
+
+/**
+ * reload_add_vips() - make the stack answer for the new table's addresses
+ * @stack:	the stack
+ * @nt:		new table
+ * @msg:	reason on failure
+ * @msglen:	size of @msg
+ *
+ * Return: 0, or -errno
+ */
+static int reload_add_vips(struct stack *stack, const struct listener_table *nt,
+			   char *msg, size_t msglen)
+{
+	for (size_t i = 0; i < nt->n; i++) {
+		const struct conf_listener *cl = nt->l[i].conf;
+		int ret;
+
+		if (cl->any_addr)
+			continue;
+		ret = stack_add_vip(stack, cl->addr);
+		if (ret) {
+			snprintf(msg, msglen, "listener %s: cannot add its address: %s",
+				 cl->name, strerror(-ret));
+			return ret;
+		}
+	}
+	if (listener_table_any_addr(nt))
+		stack_set_promiscuous_ip(stack, true);
+	return 0;
+}
+
+/**
+ * reload_log_diff() - log the listeners a reload added and removed
+ * @ot:		old table
+ * @nt:		new table
+ */
+static void reload_log_diff(const struct listener_table *ot, const struct listener_table *nt)
+{
+	for (size_t i = 0; i < nt->n; i++)
+		if (!table_find_name(ot, nt->l[i].conf->name))
+			log_info("reload: listener %s added", nt->l[i].conf->name);
+	for (size_t i = 0; i < ot->n; i++)
+		if (!table_find_name(nt, ot->l[i].conf->name))
+			log_info("reload: listener %s removed: refusing new connections, "
+				 "%llu established drain", ot->l[i].conf->name,
+				 (unsigned long long)LSTAT_GET(&ot->l[i], connections_active));
+}
+
+/**
+ * reload_retire() - keep (or free) the replaced table after the remap
+ * @rw:		the worker's reload state
+ * @ot:		the replaced table
+ * @ocfg:	its configuration
+ * @left:	sessions still pointing into it
+ * @deadline:	when those are reset
+ */
+static void reload_retire(struct reload_worker *rw, struct listener_table *ot,
+			  struct conf *ocfg, size_t left, stack_time_us deadline)
+{
+	struct reload_retired *r;
+
+	if (left && (r = calloc(1, sizeof(*r)))) {
+		r->lt = *ot;
+		r->cfg = ocfg;
+		r->deadline = deadline;
+		r->next = rw->retired;
+		rw->retired = r;
+		return;
+	}
+	if (left)
+		log_error("reload: out of memory retiring the old table; it leaks");
+	else {
+		listener_table_free(ot);
+		conf_free(ocfg);
+	}
+}
+
+/**
+ * reload_apply() - worker: apply a configuration handed over by the control
+ *		    thread (see the file comment)
+ * @rw:		the worker's reload state
+ * @rt:		the runtime (rt->reload_cfg set)
+ * @stack:	the stack
+ * @st:		sessions (not inside a callback, dead list flushed)
+ * @stopping:	a graceful stop is in progress: refuse
+ * @now:	current time
+ */
+void reload_apply(struct reload_worker *rw, struct runtime *rt, struct stack *stack,
+		  struct session_table *st, bool stopping, stack_time_us now)
+{
+	struct listener_table ot, nt;
+	struct conf *ocfg, *ncfg;
+	struct remap_ctx rc;
+	char msg[256] = "";
+	int ret = stopping ? -ESHUTDOWN : 0;
+
+	pthread_mutex_lock(&rt->lock);
+	ncfg = rt->reload_cfg;
+	nt = rt->reload_lt;
+	pthread_mutex_unlock(&rt->lock);
+	if (!ncfg)
+		return;
+	if (stopping)
+		snprintf(msg, sizeof(msg), "tcpgate is stopping");
+	else
+		ret = reload_add_vips(stack, &nt, msg, sizeof(msg));
+	if (!ret)
+		reload_carry(&nt, rt->lt);
+	pthread_mutex_lock(&rt->lock);
+	if (ret) {
+		reload_answer(rt, ret, msg);
+		pthread_mutex_unlock(&rt->lock);
+		return;
+	}
+	ot = *rt->lt;
+	*rt->lt = nt;
+	ocfg = rt->cfg;
+	rt->cfg = ncfg;
+	rt->generation++;
+	rt->reloads++;
+	reload_answer(rt, 0, "");
+	pthread_mutex_unlock(&rt->lock);
+
+	reload_log_diff(&ot, rt->lt);
+	rc = (struct remap_ctx){ .ot = &ot, .nt = rt->lt };
+	session_for_each(st, remap_session, &rc);
+	reload_retire(rw, &ot, ocfg, rc.left,
+		      now + (stack_time_us)ncfg->defaults.drain_timeout_s * 1000000ULL);
+	reload_gc(rw, st);
+}
+
+/**
+ * retired_pred() - session_abort_if() predicate: the session is in a table
+ * @arg:	the struct listener_table
+ * @l:		the session's listener
+ * @b:		its backend
+ *
+ * Return: true to reset the session
+ */
+static bool retired_pred(void *arg, const struct listener *l, const struct backend *b)
+{
+	return table_owns(arg, l, b);
+}
+
+/**
+ * reload_timers() - reset sessions of removed objects after the drain
+ *		     timeout, and free retired tables nobody uses
+ * @rw:		the worker's reload state
+ * @st:		sessions (not inside a callback)
+ * @now:	current time
+ */
+void reload_timers(struct reload_worker *rw, struct session_table *st, stack_time_us now)
+{
+	for (struct reload_retired *r = rw->retired; r; r = r->next) {
+		size_t n;
+
+		if (now < r->deadline)
+			continue;
+		r->deadline = STACK_TIME_NEVER;
+		n = session_abort_if(st, retired_pred, &r->lt);
+		if (n)
+			log_info("reload: drain timeout: reset %zu connection(s) of removed "
+				 "listeners/backends", n);
+	}
+	if (rw->retired)
+		reload_gc(rw, st);
+}
+
+/**
+ * reload_worker_free() - free every retired table (at exit, sessions gone)
+ * @rw:		the worker's reload state
+ */
+void reload_worker_free(struct reload_worker *rw)
+{
+	while (rw->retired) {
+		struct reload_retired *r = rw->retired;
+
+		rw->retired = r->next;
+		listener_table_free(&r->lt);
+		conf_free(r->cfg);
+		free(r);
+	}
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reload.h - configuration reload: validation off the data path (control
+ * thread) and the swap inside the worker
+ */
+#ifndef TCPGATE_RELOAD_H
+#define TCPGATE_RELOAD_H
+
+#include <stddef.h>
+
+#include "conf/conf.h"
+#include "proxy/listener.h"
+#include "proxy/runtime.h"
+#include "proxy/session.h"
+#include "stack/stack.h"
+
+struct reload_retired;
+
+/**
+ * struct reload_worker - the worker's reload state
+ * @retired:	listener tables replaced by a reload that live sessions still
+ *		point into (removed listeners or backends), oldest last
+ */
+struct reload_worker {
+	struct reload_retired *retired;
+};
+
+int reload_prepare(struct runtime *rt, struct conf **cfg, struct listener_table *nlt,
+		   char *err, size_t errlen);
+int reload_run(struct runtime *rt, char *out, size_t outlen);
+void reload_apply(struct reload_worker *rw, struct runtime *rt, struct stack *stack,
+		  struct session_table *st, bool stopping, stack_time_us now);
+void reload_timers(struct reload_worker *rw, struct session_table *st, stack_time_us now);
+void reload_worker_free(struct reload_worker *rw);
+
+#endif /* TCPGATE_RELOAD_H */
