@@ -221,6 +221,22 @@ static int worker_add_vips(struct worker *w, char *err, size_t errlen)
 }
 
 /**
+ * worker_stack_pool() - the stack's connection table size for a session limit
+ * @max:	defaults.max_connections
+ *
+ * A little larger than the session limit, so a SYN over the limit still
+ * gets a table entry and the session table answers it with RST (counted in
+ * connections_refused) instead of the stack dropping it silently, and so
+ * TIME-WAIT entries do not eat into the limit.
+ *
+ * Return: entries
+ */
+static uint32_t worker_stack_pool(unsigned max)
+{
+	return max + 64 + max / 64;
+}
+
+/**
  * worker_create_stack() - the stack instance, configured from the interface
  * @w:		the worker (link and sessions already set up)
  * @err:	message on failure
@@ -236,7 +252,7 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.addr = ifc->addr,
 		.prefix_len = ifc->prefix_len,
 		.mtu = ifc->mtu,
-		.max_conns = w->cfg->defaults.max_connections,
+		.max_conns = worker_stack_pool(w->cfg->defaults.max_connections),
 		.ops = &session_stack_ops,
 		.app = w->st,
 		.link = { .send = link_tap_send, .ctx = w->tap },
