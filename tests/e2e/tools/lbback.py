@@ -7,7 +7,7 @@ Per connection on PORT: with --proxy, first parse a PROXY protocol v1 or v2
 header and answer one JSON line {"name", "version", "src", "dst"} (addresses
 "IP:PORT"); otherwise answer "NAME\\n". Without --hold the backend then closes;
 with --hold it keeps the connection until the client closes it (echoing
-nothing). Prints "READY" once every port listens.
+nothing), and with --ignore-eof as well afterwards (a half-closed peer). Prints "READY" once every port listens.
 """
 import argparse
 import asyncio
@@ -53,6 +53,8 @@ def handler(name, args):
             if args.hold:
                 while await reader.read(65536):
                     pass
+                if args.ignore_eof:
+                    await asyncio.sleep(3600)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -64,6 +66,7 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hold", action="store_true")
     ap.add_argument("--proxy", action="store_true")
+    ap.add_argument("--ignore-eof", action="store_true")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("backends", nargs="+")
     args = ap.parse_args()
