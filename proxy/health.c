@@ -21,6 +21,9 @@
  * counted (went_down / went_up) and makes balance.c rebuild its Maglev table.
  * Backends start up (HAProxy's default), so a fresh tcpgate serves at once.
  *
+ * Reload: checks point into the listener table; whoever replaces its
+ * contents calls health_reload() (state stays in struct backend).
+ *
  * Timers: at most one pending event per check (next start or timeout),
  * scanned linearly: there are few backends, and the scan runs only when
  * health_next_timer() says one is due.
@@ -269,23 +272,65 @@ struct health *health_create(struct listener_table *lt, int epfd, stack_time_us 
 			     char *err, size_t errlen)
 {
 	struct health *h = calloc(1, sizeof(*h));
-	size_t n = health_count(lt), k = 0;
 
-	if (h)
-		h->c = calloc(n ? n : 1, sizeof(*h->c));
-	if (!h || !h->c) {
-		free(h);
+	if (!h) {
 		snprintf(err, errlen, "health checks: out of memory");
 		return NULL;
 	}
 	h->epfd = epfd;
+	if (health_reload(h, lt, now)) {
+		free(h);
+		snprintf(err, errlen, "health checks: out of memory");
+		return NULL;
+	}
+	return h;
+}
+
+/**
+ * health_stop() - close every check socket in flight
+ * @h:		checks
+ */
+static void health_stop(struct health *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (h->c[i].fd < 0)
+			continue;
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->c[i].fd, NULL);
+		close(h->c[i].fd);
+		h->c[i].fd = -1;
+	}
+}
+
+/**
+ * health_reload() - rebuild the checks for a (new) listener table
+ * @h:		checks
+ * @lt:		the listener table now in use (outlives the checks)
+ * @now:	current time: first checks are spread over the first interval
+ *
+ * Checks point into the listener table, so whoever replaces its contents
+ * (reload) calls this afterwards. Backend state lives in struct backend and
+ * is not touched here; checks in flight are abandoned.
+ *
+ * Return: 0, or -ENOMEM (then @h is left with no checks)
+ */
+int health_reload(struct health *h, struct listener_table *lt, stack_time_us now)
+{
+	size_t n = health_count(lt), k = 0;
+	struct health_check *c = calloc(n ? n : 1, sizeof(*c));
+
+	health_stop(h);
+	free(h->c);
+	h->c = c;
+	h->n = 0;
+	if (!c)
+		return -ENOMEM;
 	for (size_t i = 0; i < lt->n; i++) {
 		struct listener *l = &lt->l[i];
 
 		if (!l->conf->health.enabled || l->conf->forward_original)
 			continue;
 		for (size_t j = 0; j < l->n_backends; j++, k++) {
-			h->c[k] = (struct health_check){
+			c[k] = (struct health_check){
 				.l = l, .b = &l->backends[j], .fd = -1,
 				.due = now + (stack_time_us)l->conf->health.interval_ms *
 				       1000 * k / (n ? n : 1),
@@ -293,7 +338,7 @@ struct health *health_create(struct listener_table *lt, int epfd, stack_time_us 
 		}
 	}
 	h->n = n;
-	return h;
+	return 0;
 }
 
 /**
@@ -304,9 +349,7 @@ void health_destroy(struct health *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < h->n; i++)
-		if (h->c[i].fd >= 0)
-			close(h->c[i].fd);
+	health_stop(h);
 	free(h->c);
 	free(h);
 }
