@@ -22,10 +22,10 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/conf_int.h"
 
@@ -124,25 +124,59 @@ static void conf_parse_listeners(struct conf_report *r,
 }
 
 /**
+ * conf_find_include() - refuse @include directives
+ * @r:		report, told about each one
+ * @f:		the open file, read from the start
+ *
+ * tcpgate's configuration is one file: what a reload diffs is what the file
+ * says. libconfig 1.5 also exit()s the whole process on some @include paths
+ * (an empty name, a directory), which a reload must never do; so the file is
+ * scanned for the directive before libconfig sees it.
+ *
+ * Return: true if the file has none
+ */
+static bool conf_find_include(struct conf_report *r, FILE *f)
+{
+	char line[1024];
+	int lineno = 0;
+	bool none = true;
+
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " \t\r");
+
+		lineno++;
+		if (!strncasecmp(p, "@include", 8)) {
+			conf_report_at(r, NULL, lineno, "@include is not supported: "
+				       "keep the configuration in one file");
+			none = false;
+		}
+		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+			;			/* the rest of a long line */
+	}
+	return none;
+}
+
+/**
  * conf_read() - read and parse the file with libconfig
  * @cfg:	initialised libconfig handle
  * @r:		report, told about I/O and syntax errors
- * @path:	file to read; its directory is the @include directory
+ * @path:	file to read
  *
  * Return: true if the file parsed
  */
 static bool conf_read(config_t *cfg, struct conf_report *r, const char *path)
 {
-	char dir[CONF_PATH_MAX];
 	FILE *f = fopen(path, "r");
+	bool ok;
 
 	if (!f) {
 		conf_report_at(r, path, 0, "cannot open: %s", strerror(errno));
 		return false;
 	}
+	ok = conf_find_include(r, f);
 	fclose(f);
-	snprintf(dir, sizeof(dir), "%s", path);
-	config_set_include_dir(cfg, dirname(dir));
+	if (!ok)
+		return false;
 	if (config_read_file(cfg, path) == CONFIG_TRUE)
 		return true;
 	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)

@@ -9,7 +9,17 @@ set -euo pipefail
 tg_init
 TG_PREFIX=16
 
-read -r P1 P2 P3 P4 P5 < <(free_ports 5 | xargs)
+# Fixed backend ports: Maglev's table comes from the backend names
+# ("A.B.C.D:PORT"), so fixed names make the client spread reproducible. With
+# 1000 clients a backend's share varies by about 1.3 % from one table to
+# another, and the issue's bound (1/N + 2 %) is only 1.6 sigma above 20 %:
+# random ports would make this test fail by chance about one run in twenty.
+P1=21101 P2=21102 P3=21103 P4=21104 P5=21105
+"$PY" - "$P1" "$P2" "$P3" "$P4" "$P5" <<'PYEOF' || fail "fixed test ports 21101-21105 are in use"
+import socket, sys
+for p in sys.argv[1:]:
+    s = socket.socket(); s.bind(("127.0.0.1", int(p))); s.close()
+PYEOF
 start_bg lbback "$PY" -u "$TOOLS/lbback.py" a="$P1" b="$P2" c="$P3" d="$P4" e="$P5"
 wait_for 10 grep -q READY "$TG_DIR/lbback.log" || fail "lbback did not start"
 
@@ -58,5 +68,8 @@ print(sum(1 for k in a if a[k] != b[k]))' "$TG_DIR/m1" "$TG_DIR/m3")
 on_c=$(grep -o '"c"' "$TG_DIR/m1" | wc -l)
 log "clients moved: $moved of 1000 ($on_c were on c; limit 1000/5 + 20 = 220)"
 [ "$moved" -le 220 ] || fail "source: removing 1 of 5 backends moved $moved clients (> 220)"
+# Maglev's minimal disruption: clients of the remaining backends stay put
+# (rebuilding the table may shift a handful of entries: at most 1 % of clients)
+[ $((moved - on_c)) -le 10 ] || fail "source: $((moved - on_c)) clients of the remaining backends moved"
 grep -q '"c"' "$TG_DIR/m3" && fail "source: the removed backend still gets clients"
 pass
