@@ -51,7 +51,7 @@ TCPGATECTL := $(BUILD)/tcpgatectl
 UNIT_BIN   := $(BUILD)/tests/unit
 SCEN_BIN   := $(BUILD)/tests/scenario
 
-.PHONY: all deps test test-unit test-scenario test-e2e demo bench fuzz install clean
+.PHONY: all deps test test-unit test-scenario test-e2e demo bench fuzz fuzz-bins install clean
 all: $(TCPGATE) $(if $(wildcard $(CTL_SRC)),$(TCPGATECTL))
 
 $(BUILD)/obj/%.o: %.c
@@ -87,14 +87,16 @@ FUZZ_SECONDS ?= 60
 build-fuzz/%: tests/fuzz/%.c $(STACK_SRC) $(CONF_SRC) $(wildcard tests/fuzz/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC) $(CONF_SRC) $(shell pkg-config --libs libconfig) -lm
-fuzz: $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+fuzz-bins: $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $^
 
 deps:
 	@scripts/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SCEN_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SCEN_BIN) fuzz-bins
 	@BUILD=$(BUILD) tests/run.sh
 
 test-unit: $(UNIT_BIN)

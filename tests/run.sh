@@ -63,6 +63,51 @@ run_criterion() {
 run_criterion unit "$bdir/tests/unit"
 run_criterion scenario "$bdir/tests/scenario"
 
+# run_counted NAME CMD...: a suite printing "NAME: N passed, M failed" last
+run_counted() {
+	local name=$1 log rc line
+	shift
+	echo "=== $name: $*"
+	log=$(mktemp)
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -a "^$name: [0-9]* passed, [0-9]* failed$" "$log" | tail -n 1)
+	rm -f "$log"
+	if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		total_pass=$((total_pass + BASH_REMATCH[1]))
+		total_fail=$((total_fail + BASH_REMATCH[2]))
+		summary+=("$name: ${BASH_REMATCH[1]} passed, ${BASH_REMATCH[2]} failed")
+		[ "$rc" -eq 0 ] || [ "${BASH_REMATCH[2]}" -ne 0 ] || { total_fail=$((total_fail + 1)); broken=1; }
+	else
+		summary+=("$name: could not run (exit $rc)")
+		total_fail=$((total_fail + 1))
+		broken=1
+	fi
+}
+
+# run_smoke NAME CMD...: one test, passed when CMD exits 0
+run_smoke() {
+	local name=$1
+	shift
+	echo "=== $name: $*"
+	if "$@"; then
+		total_pass=$((total_pass + 1))
+		summary+=("$name: passed")
+	else
+		total_fail=$((total_fail + 1))
+		summary+=("$name: FAILED (exit $?)")
+	fi
+}
+
+# libFuzzer: every committed seed and regression input once, then a 60 s
+# smoke run (30 s per target) under ASan/UBSan; the long runs are `make fuzz`.
+fuzz_bins=()
+for src in "$root"/tests/fuzz/fuzz_*.c; do
+	fuzz_bins+=("$root/build-fuzz/$(basename "$src" .c)")
+done
+run_counted fuzz-regress "$root/tests/fuzz/regress.sh" "${fuzz_bins[@]}"
+run_smoke fuzz-smoke "$root/tests/fuzz/run.sh" "${FUZZ_SMOKE_SECONDS:-30}" "${fuzz_bins[@]}"
+
 echo "=== e2e: tests/e2e/run.sh"
 e2e_log=$(mktemp)
 "$root/tests/e2e/run.sh" 2>&1 | tee "$e2e_log"
