@@ -271,8 +271,10 @@ EOF
 # body of the defaults group (default: a 1 s connect timeout and a 1 s drain);
 # $TG_OFFLOAD sets interface.offload (default false); $TG_IFACE_EXTRA is added to
 # the interface group (e.g. "workers = 2;").
+TG_LISTENERS=()
 tg_config() {
 	local sep="" l body=""
+	TG_LISTENERS=("$@")
 	[ -n "$TG_STATS_PORT" ] || read -r TG_STATS_PORT < <(free_ports 1)
 	for l in "$@"; do
 		body+="$sep$l"
@@ -303,23 +305,47 @@ tg_alive() {
 }
 
 # tg_start [TCPGATE ARGS...]: start tcpgate -c $TG_CFG in the background, wait for its
-# TAP in the namespace, then configure the client side. Extra args (e.g. --pcap F)
-# are passed through.
+# TAP in the namespace and its stats port, then configure the client side. Extra
+# args (e.g. --pcap F) are passed through. If the stats port was taken by someone
+# else since free_ports picked it, tcpgate is restarted with another (up to 3 times).
 tg_start() {
-	local deadline
-	start_bg tcpgate "$TCPGATE" -c "$TG_CFG" "$@"
-	TG_PID=$BG_PID
-	log "tcpgate pid $TG_PID: $TCPGATE -c $TG_CFG $*"
-	deadline=$((SECONDS + 10))
-	until ip -n "$TG_NS" link show "$TG_IF" >/dev/null 2>&1; do
-		tg_alive || fail "tcpgate exited before creating $TG_IF"
-		[ $SECONDS -lt $deadline ] || fail "tcpgate did not create $TG_IF in $TG_NS within 10 s"
-		sleep 0.1
+	local deadline attempt
+	for attempt in 1 2 3; do
+		start_bg tcpgate "$TCPGATE" -c "$TG_CFG" "$@"
+		TG_PID=$BG_PID
+		log "tcpgate pid $TG_PID: $TCPGATE -c $TG_CFG $*"
+		deadline=$((SECONDS + 10))
+		# started = the TAP exists in the namespace and the stats port accepts
+		until ip -n "$TG_NS" link show "$TG_IF" >/dev/null 2>&1 && tg_stats_http; do
+			if ! tg_alive; then
+				# the stats port was taken since free_ports checked it: pick another
+				if [ $attempt -lt 3 ] && grep -q "stats: cannot listen" "$TG_DIR/tcpgate.log"; then
+					log "stats port $TG_STATS_PORT taken meanwhile; retrying with another"
+					wait "$TG_PID" 2>/dev/null || true
+					rm -f "$TG_DIR/pids/tcpgate.pid"
+					TG_STATS_PORT=""
+					tg_config "${TG_LISTENERS[@]}"
+					continue 2
+				fi
+				fail "tcpgate exited during start-up"
+			fi
+			[ $SECONDS -lt $deadline ] ||
+				fail "tcpgate did not create $TG_IF in $TG_NS and listen on 127.0.0.1:$TG_STATS_PORT within 10 s"
+			sleep 0.1
+		done
+		break
 	done
 	ip -n "$TG_NS" addr add "$TG_CLIENT_IP/24" dev "$TG_IF"
 	ip -n "$TG_NS" link set "$TG_IF" up
 	ip -n "$TG_NS" link set lo up
 	tg_alive || fail "tcpgate died after creating $TG_IF"
+}
+
+# tg_stats_http: the stats port answers HTTP (any status): it is tcpgate's.
+tg_stats_http() {
+	local code
+	code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "http://127.0.0.1:$TG_STATS_PORT/stats" 2>/dev/null) || true
+	[ -n "$code" ] && [ "$code" != 000 ]
 }
 
 # tg_wait_stats [TIMEOUT_S]: wait until the stats endpoint answers.
