@@ -13,6 +13,7 @@
  * (name, help, type, offset into the counter struct) so that adding a
  * counter to /metrics is one line.
  */
+#include "proxy/textbuf.h"
 #include "proxy/metrics.h"
 
 #include <arpa/inet.h>
@@ -92,57 +93,13 @@ static const struct metric_def backend_defs[] = {
 };
 
 /**
- * struct mbuf - output buffer
- * @p:		text, NULL after an allocation failure
- * @len, @cap:	used and allocated
- * @failed:	an allocation failed
- */
-struct mbuf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-/**
- * mprintf() - append formatted text
- * @b:		buffer
- * @fmt:	format
- */
-static void __attribute__((format(printf, 2, 3))) mprintf(struct mbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || b->failed)
-		return;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = (b->len + (size_t)n + 1) * 2 + 4096;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-/**
  * family() - the HELP and TYPE lines of a metric
  * @b:		buffer
  * @d:		the metric
  */
-static void family(struct mbuf *b, const struct metric_def *d)
+static void family(struct textbuf *b, const struct metric_def *d)
 {
-	mprintf(b, "# HELP tcpgate_%s %s.\n# TYPE tcpgate_%s %s\n", d->name, d->help, d->name,
+	textbuf_printf(b, "# HELP tcpgate_%s %s.\n# TYPE tcpgate_%s %s\n", d->name, d->help, d->name,
 		d->counter ? "counter" : "gauge");
 }
 
@@ -185,26 +142,26 @@ static const char *label_escape(const char *in, char *out, size_t outlen)
  * @b:		buffer
  * @rt:		the runtime (lock held)
  */
-static void metrics_global(struct mbuf *b, const struct runtime *rt)
+static void metrics_global(struct textbuf *b, const struct runtime *rt)
 {
-	mprintf(b, "# HELP tcpgate_info Build information.\n# TYPE tcpgate_info gauge\n"
+	textbuf_printf(b, "# HELP tcpgate_info Build information.\n# TYPE tcpgate_info gauge\n"
 		"tcpgate_info{version=\"%s\"} 1\n", TCPGATE_VERSION);
-	mprintf(b, "# HELP tcpgate_uptime_seconds Seconds since start.\n"
+	textbuf_printf(b, "# HELP tcpgate_uptime_seconds Seconds since start.\n"
 		"# TYPE tcpgate_uptime_seconds gauge\ntcpgate_uptime_seconds %llu\n",
 		(unsigned long long)((runtime_now_us() - rt->started_us) / 1000000ULL));
-	mprintf(b, "# HELP tcpgate_config_generation Configuration generation (1 at start, +1 per reload).\n"
+	textbuf_printf(b, "# HELP tcpgate_config_generation Configuration generation (1 at start, +1 per reload).\n"
 		"# TYPE tcpgate_config_generation gauge\ntcpgate_config_generation %llu\n",
 		(unsigned long long)rt->generation);
-	mprintf(b, "# HELP tcpgate_config_reloads_total Successful reloads.\n"
+	textbuf_printf(b, "# HELP tcpgate_config_reloads_total Successful reloads.\n"
 		"# TYPE tcpgate_config_reloads_total counter\ntcpgate_config_reloads_total %llu\n",
 		(unsigned long long)rt->reloads);
-	mprintf(b, "# HELP tcpgate_config_reload_failures_total Refused reloads.\n"
+	textbuf_printf(b, "# HELP tcpgate_config_reload_failures_total Refused reloads.\n"
 		"# TYPE tcpgate_config_reload_failures_total counter\n"
 		"tcpgate_config_reload_failures_total %llu\n",
 		(unsigned long long)rt->reload_failures);
 	for (size_t i = 0; i < sizeof(stack_defs) / sizeof(stack_defs[0]); i++) {
 		family(b, &stack_defs[i]);
-		mprintf(b, "tcpgate_%s %llu\n", stack_defs[i].name, field(rt->stack, stack_defs[i].off));
+		textbuf_printf(b, "tcpgate_%s %llu\n", stack_defs[i].name, field(rt->stack, stack_defs[i].off));
 	}
 }
 
@@ -213,14 +170,14 @@ static void metrics_global(struct mbuf *b, const struct runtime *rt)
  * @b:		buffer
  * @t:		the listener table (runtime lock held)
  */
-static void metrics_listeners(struct mbuf *b, const struct listener_table *t)
+static void metrics_listeners(struct textbuf *b, const struct listener_table *t)
 {
 	char name[2 * CONF_NAME_MAX], a[INET_ADDRSTRLEN];
 
 	for (size_t d = 0; d < sizeof(listener_defs) / sizeof(listener_defs[0]); d++) {
 		family(b, &listener_defs[d]);
 		for (size_t i = 0; i < t->n; i++)
-			mprintf(b, "tcpgate_%s{listener=\"%s\"} %llu\n", listener_defs[d].name,
+			textbuf_printf(b, "tcpgate_%s{listener=\"%s\"} %llu\n", listener_defs[d].name,
 				label_escape(t->l[i].conf->name, name, sizeof(name)),
 				field(&t->l[i].stats, listener_defs[d].off));
 	}
@@ -232,7 +189,7 @@ static void metrics_listeners(struct mbuf *b, const struct listener_table *t)
 				const struct backend *be = &t->l[i].backends[j];
 				struct in_addr ia = { .s_addr = htonl(be->addr) };
 
-				mprintf(b, "tcpgate_%s{listener=\"%s\",backend=\"%s:%u\"} %llu\n",
+				textbuf_printf(b, "tcpgate_%s{listener=\"%s\",backend=\"%s:%u\"} %llu\n",
 					backend_defs[d].name, name,
 					inet_ntop(AF_INET, &ia, a, sizeof(a)), be->port,
 					field(&be->stats, backend_defs[d].off));
@@ -249,7 +206,7 @@ static void metrics_listeners(struct mbuf *b, const struct listener_table *t)
  */
 char *metrics_text(struct runtime *rt)
 {
-	struct mbuf b = { 0 };
+	struct textbuf b = { 0 };
 
 	pthread_mutex_lock(&rt->lock);
 	metrics_global(&b, rt);

@@ -11,6 +11,7 @@
  * reloads it every STATUS_REFRESH_S seconds. Every string from the
  * configuration is HTML-escaped.
  */
+#include "proxy/textbuf.h"
 #include "proxy/status_page.h"
 
 #include <arpa/inet.h>
@@ -23,50 +24,6 @@
 #define STATUS_MAX_CONNS	200
 #define CHART_W			720
 #define CHART_H			160
-
-/**
- * struct hbuf - output buffer
- * @p:		text
- * @len, @cap:	used and allocated
- * @failed:	an allocation failed
- */
-struct hbuf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-/**
- * hprintf() - append formatted text
- * @b:		buffer
- * @fmt:	format
- */
-static void __attribute__((format(printf, 2, 3))) hprintf(struct hbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || b->failed)
-		return;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = (b->len + (size_t)n + 1) * 2 + 8192;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
 
 /**
  * esc() - HTML-escape a string
@@ -114,18 +71,18 @@ static const char *ip(uint32_t addr, char *buf)
  * @b:		output
  * @t:		listener table
  */
-static void page_listeners(struct hbuf *b, const struct listener_table *t)
+static void page_listeners(struct textbuf *b, const struct listener_table *t)
 {
 	char n[4 * CONF_NAME_MAX], a[INET_ADDRSTRLEN];
 
-	hprintf(b, "<h2>Listeners</h2><table><tr><th>listener / backend</th><th>address</th>"
+	textbuf_printf(b, "<h2>Listeners</h2><table><tr><th>listener / backend</th><th>address</th>"
 		"<th>state</th><th>weight</th><th>active</th><th>total</th>"
 		"<th>refused / failed</th><th>bytes in</th><th>bytes out</th></tr>\n");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct listener *l = &t->l[i];
 		const struct conf_listener *cl = l->conf;
 
-		hprintf(b, "<tr class=\"l\"><td class=\"listener\">%s</td><td>%s:%u%s</td><td>%s</td>"
+		textbuf_printf(b, "<tr class=\"l\"><td class=\"listener\">%s</td><td>%s:%u%s</td><td>%s</td>"
 			"<td>%s</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td></tr>\n",
 			esc(cl->name, n, sizeof(n)), cl->any_addr ? "*" : ip(cl->addr, a),
 			cl->n_ports ? cl->ports[0] : 0, cl->n_ports > 1 ? " …" : "",
@@ -139,7 +96,7 @@ static void page_listeners(struct hbuf *b, const struct listener_table *t)
 		for (size_t j = 0; j < l->n_backends; j++) {
 			const struct backend *be = &l->backends[j];
 
-			hprintf(b, "<tr><td>&nbsp;&nbsp;&rarr; backend</td><td>%s:%u</td>"
+			textbuf_printf(b, "<tr><td>&nbsp;&nbsp;&rarr; backend</td><td>%s:%u</td>"
 				"<td class=\"%s\">%s</td><td>%u</td><td>%llu</td><td>%llu</td>"
 				"<td>%llu</td><td>%llu</td><td>%llu</td></tr>\n",
 				ip(be->addr, a), be->port, be->weight ? "up" : "drain",
@@ -151,7 +108,7 @@ static void page_listeners(struct hbuf *b, const struct listener_table *t)
 				(unsigned long long)LSTAT_GET(be, bytes_out));
 		}
 	}
-	hprintf(b, "</table>\n");
+	textbuf_printf(b, "</table>\n");
 }
 
 /**
@@ -162,13 +119,13 @@ static void page_listeners(struct hbuf *b, const struct listener_table *t)
  * @max:	value at the top of the chart
  * @cls:	CSS class
  */
-static void chart_line(struct hbuf *b, const double *v, size_t n, double max, const char *cls)
+static void chart_line(struct textbuf *b, const double *v, size_t n, double max, const char *cls)
 {
-	hprintf(b, "<polyline class=\"%s\" points=\"", cls);
+	textbuf_printf(b, "<polyline class=\"%s\" points=\"", cls);
 	for (size_t i = 0; i < n; i++)
-		hprintf(b, "%.1f,%.1f ", (double)CHART_W * (double)i / (double)(n - 1),
+		textbuf_printf(b, "%.1f,%.1f ", (double)CHART_W * (double)i / (double)(n - 1),
 			CHART_H - (double)CHART_H * v[i] / max);
-	hprintf(b, "\"/>\n");
+	textbuf_printf(b, "\"/>\n");
 }
 
 /**
@@ -176,16 +133,16 @@ static void chart_line(struct hbuf *b, const double *v, size_t n, double max, co
  * @b:		output
  * @rt:		the runtime
  */
-static void page_chart(struct hbuf *b, struct runtime *rt)
+static void page_chart(struct textbuf *b, struct runtime *rt)
 {
 	static struct rt_sample s[RUNTIME_RING];
 	static double in[RUNTIME_RING], out[RUNTIME_RING];
 	size_t n = runtime_samples(rt, s, RUNTIME_RING);
 	double max = 1;
 
-	hprintf(b, "<h2>Throughput (last %zu s)</h2>\n", n);
+	textbuf_printf(b, "<h2>Throughput (last %zu s)</h2>\n", n);
 	if (n < 3) {
-		hprintf(b, "<p>collecting samples…</p>\n");
+		textbuf_printf(b, "<p>collecting samples…</p>\n");
 		return;
 	}
 	for (size_t i = 1; i < n; i++) {
@@ -196,12 +153,12 @@ static void page_chart(struct hbuf *b, struct runtime *rt)
 		max = in[i - 1] > max ? in[i - 1] : max;
 		max = out[i - 1] > max ? out[i - 1] : max;
 	}
-	hprintf(b, "<svg id=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+	textbuf_printf(b, "<svg id=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		"xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"100%%\" height=\"100%%\" "
 		"class=\"bg\"/>\n", CHART_W, CHART_H, CHART_W, CHART_H);
 	chart_line(b, in, n - 1, max, "in");
 	chart_line(b, out, n - 1, max, "out");
-	hprintf(b, "<text x=\"4\" y=\"14\">%.3g Mbit/s</text></svg>\n<p><span class=\"in\">"
+	textbuf_printf(b, "<text x=\"4\" y=\"14\">%.3g Mbit/s</text></svg>\n<p><span class=\"in\">"
 		"&#9632; client&rarr;backend</span> <span class=\"out\">&#9632; backend&rarr;client"
 		"</span></p>\n", max / 1e6);
 }
@@ -211,20 +168,20 @@ static void page_chart(struct hbuf *b, struct runtime *rt)
  * @b:		output
  * @rt:		the runtime
  */
-static void page_connections(struct hbuf *b, struct runtime *rt)
+static void page_connections(struct textbuf *b, struct runtime *rt)
 {
 	size_t n;
 	struct conn_snap *cs = runtime_connections(rt, &n);
 	uint64_t now = runtime_now_us();
 	char name[4 * CONF_NAME_MAX], c[INET_ADDRSTRLEN], be[INET_ADDRSTRLEN];
 
-	hprintf(b, "<h2>Connections (%zu)</h2><table><tr><th>id</th><th>listener</th>"
+	textbuf_printf(b, "<h2>Connections (%zu)</h2><table><tr><th>id</th><th>listener</th>"
 		"<th>client</th><th>backend</th><th>state</th><th>age s</th><th>bytes in</th>"
 		"<th>bytes out</th><th>rtt µs</th><th>cwnd</th></tr>\n", n);
 	for (size_t i = 0; i < n && i < STATUS_MAX_CONNS; i++) {
 		const struct tcp_conn_info *ci = &cs[i].info;
 
-		hprintf(b, "<tr><td>%llu</td><td>%s</td><td>%s:%u</td><td>%s:%u</td><td>%s</td>"
+		textbuf_printf(b, "<tr><td>%llu</td><td>%s</td><td>%s:%u</td><td>%s:%u</td><td>%s</td>"
 			"<td>%.1f</td><td>%llu</td><td>%llu</td><td>%u</td><td>%u</td></tr>\n",
 			(unsigned long long)cs[i].id, esc(cs[i].listener, name, sizeof(name)),
 			ip(ci->tuple.client_addr, c), ci->tuple.client_port,
@@ -232,7 +189,7 @@ static void page_connections(struct hbuf *b, struct runtime *rt)
 			(double)(now - ci->created) / 1e6, (unsigned long long)ci->bytes_in,
 			(unsigned long long)ci->bytes_out, ci->rtt_us, ci->cwnd);
 	}
-	hprintf(b, "</table>%s\n", n > STATUS_MAX_CONNS ? "<p>… (first rows only; see "
+	textbuf_printf(b, "</table>%s\n", n > STATUS_MAX_CONNS ? "<p>… (first rows only; see "
 		"/connections)</p>" : "");
 	free(cs);
 }
@@ -255,14 +212,14 @@ static const char page_style[] =
 char *status_page_html(struct runtime *rt)
 {
 	static pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;	/* page_chart's statics */
-	struct hbuf b = { 0 };
+	struct textbuf b = { 0 };
 	char path[4 * CONF_PATH_MAX];
 
-	hprintf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	textbuf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<meta http-equiv=\"refresh\" content=\"%d\"><title>tcpgate status</title>"
 		"<style>%s</style></head><body>\n", STATUS_REFRESH_S, page_style);
 	pthread_mutex_lock(&rt->lock);
-	hprintf(&b, "<h1>tcpgate %s</h1><p>up %llu s &middot; config %s, generation %llu "
+	textbuf_printf(&b, "<h1>tcpgate %s</h1><p>up %llu s &middot; config %s, generation %llu "
 		"(%llu reloads, %llu failed) &middot; %llu connections</p>\n", TCPGATE_VERSION,
 		(unsigned long long)((runtime_now_us() - rt->started_us) / 1000000ULL),
 		esc(rt->cfg->path, path, sizeof(path)), (unsigned long long)rt->generation,
@@ -274,7 +231,7 @@ char *status_page_html(struct runtime *rt)
 	page_chart(&b, rt);
 	pthread_mutex_unlock(&page_lock);
 	page_connections(&b, rt);
-	hprintf(&b, "<p><a href=\"/stats\">/stats</a> &middot; <a href=\"/connections\">"
+	textbuf_printf(&b, "<p><a href=\"/stats\">/stats</a> &middot; <a href=\"/connections\">"
 		"/connections</a> &middot; <a href=\"/metrics\">/metrics</a></p></body></html>\n");
 	if (b.failed) {
 		free(b.p);
