@@ -222,6 +222,8 @@ struct session {
  * @n_chunks:	entries in @chunks
  * @peek_off_ok: the kernel supports SO_PEEK_OFF on TCP
  * @scratch:	fallback peek buffer (@scratch_len bytes)
+ * @sndbuf_initial: SO_SNDBUF of a freshly connected backend socket, read once:
+ *		every new socket starts with the same (net.ipv4.tcp_wmem[1])
  * @draining:	refuse new sessions
  * @in_cb:	depth of stack callbacks running (no tcp_*() allowed)
  * @next_id:	next session id
@@ -233,6 +235,7 @@ struct session_table {
 	stack_time_us connect_timeout_us, idle_timeout_us;
 	stack_time_us halfclosed_us, lifetime_us;
 	unsigned retries;
+	size_t sndbuf_initial;
 	struct dlist halfclosed, lifetime;
 	size_t max, count, allocated;
 	struct session *free, *dead;
@@ -490,8 +493,7 @@ static void session_close_fd(struct session *s, bool reset)
 
 		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
-	if (s->ev_cur)
-		epoll_ctl(s->st->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	/* close() removes the fd from the epoll set (it is never dup'ed): no EPOLL_CTL_DEL */
 	s->ev_cur = 0;
 	close(s->fd);
 	s->fd = -1;
@@ -1033,7 +1035,11 @@ static int session_backend_ready(struct session *s)
 	dlist_add_tail(&st->idle, &s->timer);
 	LSTAT_INC(s->b, connections_total);
 	health_observe(s->l, s->b, true, st->now);
-	session_sndbuf_refresh(s);
+	if (!st->sndbuf_initial) {
+		session_sndbuf_refresh(s);
+		st->sndbuf_initial = s->sndbuf;
+	}
+	s->sndbuf = st->sndbuf_initial;	/* session_space() rereads it as the queue grows */
 	session_epoll_sync(s);
 	if (n && send(s->fd, hdr, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n) {
 		log_warn_rl("session %llu: PROXY header not sent", (unsigned long long)s->id);
@@ -1163,15 +1169,22 @@ static void session_connect_failed(struct session *s, int err)
 /**
  * session_connect_done() - the backend connect finished, one way or the other
  * @s:		a CONNECTING session (not inside a callback)
+ * @events:	the epoll events that said so (0: ask the socket)
+ *
+ * EPOLLOUT without EPOLLERR or EPOLLHUP means the connect succeeded; only
+ * otherwise is SO_ERROR read (one system call less per connection).
  */
-static void session_connect_done(struct session *s)
+static void session_connect_done(struct session *s, uint32_t events)
 {
 	struct session_table *st = s->st;
 	int err = 0;
 	socklen_t l = sizeof(err);
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+	if ((!(events & EPOLLOUT) || (events & (EPOLLERR | EPOLLHUP))) &&
+	    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
 		err = errno;
+	if (!err && (events & (EPOLLERR | EPOLLHUP)))
+		err = ECONNREFUSED;
 	if (err) {
 		session_connect_failed(s, err);
 		return;
@@ -1228,7 +1241,7 @@ void session_io(struct session_table *st, void *ref, uint32_t events)
 	if (s->fd < 0 || (s->flags & SF_DEAD))
 		return;		/* closed earlier in this batch: stale event */
 	if (s->flags & SF_CONNECTING) {
-		session_connect_done(s);
+		session_connect_done(s, events);
 		return;
 	}
 	if (events & EPOLLERR) {
