@@ -16,6 +16,7 @@ static struct link_mem *lm;
 static struct link_fault *lf;
 static uint8_t in_buf[NF][1600];
 static size_t in_len[NF];
+static struct stack_offload in_off[NF];
 static int n_in;
 
 /**
@@ -23,12 +24,16 @@ static int n_in;
  * @ctx:	unused
  * @frame:	the frame
  * @len:	its length
+ * @off:	its offload metadata (recorded)
  * @now:	unused
  */
-static void rec_in(void *ctx, uint8_t *frame, size_t len, stack_time_us now)
+static void rec_in(void *ctx, uint8_t *frame, size_t len, const struct stack_offload *off,
+		   stack_time_us now)
 {
 	(void)ctx;
 	(void)now;
+	if (n_in < NF)
+		in_off[n_in] = off ? *off : (struct stack_offload){ 0 };
 	if (n_in < NF) {
 		memcpy(in_buf[n_in], frame, len);
 		in_len[n_in] = len;
