@@ -298,7 +298,10 @@ Test(tcp_offload, rx_gso_in_order_delivered_exactly_and_acked_at_once)
 	cr_assert_eq(th.rx_len, 44 * 1460);
 	cr_assert_eq(memcmp(th.rx, stream, th.rx_len), 0);
 	/* many full-sized segments' worth: ACK now, not after the delayed-ACK timer */
-	th_expect(&s, A, I, C + 44 * 1460, s.win, 0);
+	cr_assert(th_pop(&s), "an ACK at once");
+	cr_assert_eq(s.flags, A);
+	cr_assert_eq(s.ack, C + 44 * 1460);
+	cr_assert_eq(s.dlen, 0);
 	cr_assert_eq(stack_stats(th.s)->rx_gso_frames, 1);
 	cr_assert_eq(stack_stats(th.s)->rx_csum_offloaded, 1);
 	cr_assert_eq(stack_stats(th.s)->bad_checksum, 0);
