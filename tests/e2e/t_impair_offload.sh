@@ -20,7 +20,8 @@ impair_check_stats() {
 	tx=$(json_get interface.tx_gso_frames <<<"$1")
 	[ "$rx" -gt 0 ] || fail "no GSO frame received"
 	[ "$tx" -gt 0 ] || fail "no GSO frame sent"
-	[ "$(json_get interface.drop_offload_bad <<<"$1")" = 0 ] || fail "drop_offload_bad from the kernel's own frames"
+	# (truncated frames may be counted in drop_offload_bad: their hdr_len or
+	# checksum offsets now lie beyond the end, as they should)
 }
 tg_start
 impair_bulk "offload on, 2% loss, fault injector on GSO frames"
