@@ -195,7 +195,7 @@ CC=${CC:-cc}
 $CC -O2 -Wall -o "$WORK/hold" "$BENCH_DIR/hold.c" || die "cannot build bench/hold.c"
 MICRO_OK=1
 $CC -O2 -g -std=c11 -D_GNU_SOURCE -Wall -I"$ROOT_DIR" -o "$WORK/micro" "$BENCH_DIR/micro.c" \
-	"$BUILD/libtcpgate-stack.a" 2>"$WORK/logs/micro-build.log" || MICRO_OK=0
+	"$BUILD/libtcpgate-stack.a" -lm 2>"$WORK/logs/micro-build.log" || MICRO_OK=0
 
 # ---------------------------------------------------------------- topology
 log "topology: netns $NS, TAP $TAP, veth $VR/$VC (work dir $WORK)"

@@ -121,6 +121,10 @@ static json_t *stats_interface(const struct stack_stats *s)
 	JSON_CTR(o, s, drop_ip_proto);
 	JSON_CTR(o, s, icmp_echo_replies);
 	JSON_CTR(o, s, drop_icmp);
+	JSON_CTR(o, s, rx_gso_frames);
+	JSON_CTR(o, s, tx_gso_frames);
+	JSON_CTR(o, s, rx_csum_offloaded);
+	JSON_CTR(o, s, drop_offload_bad);
 	return o;
 }
 

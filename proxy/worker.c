@@ -147,8 +147,6 @@ static int worker_check_conf(const struct conf *cfg, char *err, size_t errlen)
 			 cfg->iface.workers);
 		return -ENOTSUP;
 	}
-	if (cfg->iface.offload)
-		log_info("offload not implemented yet; running without");
 	return 0;
 }
 
@@ -255,11 +253,9 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.max_conns = worker_stack_pool(w->cfg->defaults.max_connections),
 		.ops = &session_stack_ops,
 		.app = w->st,
-		.link = { .send = link_tap_send, .ctx = w->tap },
+		.link = w->fault ? link_fault_link(w->fault) : link_tap_link(w->tap),
 	};
 
-	if (w->fault)
-		sc.link = (struct stack_link){ .send = link_fault_send, .ctx = w->fault };
 	memcpy(sc.mac, ifc->mac_set ? ifc->mac : default_mac, sizeof(sc.mac));
 	w->stack = stack_create(&sc, err, errlen);
 	if (!w->stack)
@@ -272,13 +268,15 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
  * @arg:	the worker
  * @frame:	the frame
  * @len:	its length
+ * @off:	its offload metadata, or NULL
  * @now:	current time
  */
-static void worker_fault_deliver(void *arg, uint8_t *frame, size_t len, stack_time_us now)
+static void worker_fault_deliver(void *arg, uint8_t *frame, size_t len,
+				 const struct stack_offload *off, stack_time_us now)
 {
 	struct worker *w = arg;
 
-	stack_input(w->stack, frame, len, now);
+	stack_input_ex(w->stack, frame, len, off, now);
 }
 
 /**
@@ -300,15 +298,16 @@ static int worker_create_fault(struct worker *w, char *err, size_t errlen)
 		.corrupt = (uint32_t)(cf->corrupt * 10000.0 + 0.5),
 		.truncate = (uint32_t)(cf->truncate * 10000.0 + 0.5),
 		.reorder_delay_us = cf->reorder_delay_ms * 1000u,
-		.max_frame = 14u + w->cfg->iface.mtu,
+		/* with offload, GSO frames (up to 64 KiB) are impaired too */
+		.max_frame = w->cfg->iface.offload ? 14u + 65535u : 14u + w->cfg->iface.mtu,
 		.in = cf->direction != CONF_FAULT_OUT,
 		.out = cf->direction != CONF_FAULT_IN,
 	};
 
 	if (!cf->enabled)
 		return 0;
-	w->fault = link_fault_create(&fc, (struct stack_link){ link_tap_send, w->tap },
-				     worker_fault_deliver, w, err, errlen);
+	w->fault = link_fault_create(&fc, link_tap_link(w->tap), worker_fault_deliver, w,
+				     err, errlen);
 	if (!w->fault)
 		return -ENOMEM;
 	log_info("fault injector on (%s): seed %u drop %.2f%% duplicate %.2f%% reorder %.2f%% "
@@ -375,9 +374,12 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 		snprintf(err, errlen, "signalfd: %s", strerror(errno));
 		goto fail;
 	}
-	w->tap = link_tap_open(cfg->iface.name, cfg->iface.netns, cfg->iface.mtu, err, errlen);
+	w->tap = link_tap_open(cfg->iface.name, cfg->iface.netns, cfg->iface.mtu,
+			       cfg->iface.offload ? LINK_TAP_OFFLOAD : 0, err, errlen);
 	if (!w->tap)
 		goto fail;
+	if (cfg->iface.offload)
+		log_info("offload on: vnet header, TSO4 and checksum offload both ways");
 	if (pcap_path) {
 		w->pcap = pcap_open(pcap_path, err, errlen);
 		if (!w->pcap)
@@ -455,15 +457,17 @@ const struct stack_stats *worker_stack_stats(const struct worker *w)
  * @arg:	the worker
  * @frame:	the frame (may be modified)
  * @len:	its length
+ * @off:	its offload metadata, or NULL
  */
-static void worker_frame(void *arg, uint8_t *frame, size_t len)
+static void worker_frame(void *arg, uint8_t *frame, size_t len,
+			 const struct stack_offload *off)
 {
 	struct worker *w = arg;
 
 	if (w->fault)
-		link_fault_input(w->fault, frame, len, w->now);
+		link_fault_input_ex(w->fault, frame, len, off, w->now);
 	else
-		stack_input(w->stack, frame, len, w->now);
+		stack_input_ex(w->stack, frame, len, off, w->now);
 }
 
 /**
