@@ -826,15 +826,16 @@ static void session_pump(struct session *s)
 		session_teardown(s, END_RESET);
 		return;
 	}
-	if ((size_t)inq != s->announced) {
-		if ((size_t)inq > s->announced)
-			session_touch(s);
+	if ((size_t)inq > s->announced)
+		session_touch(s);
+	if (s->flags & SF_BACKEND_HUP) {
+		/* SIOCINQ is final: the FIN can go out with the last bytes */
+		s->flags |= SF_BACKEND_EOF;
+		s->announced = (size_t)inq;
+		tcp_send_final(s->conn, (size_t)inq, st->now);
+	} else if ((size_t)inq != s->announced) {
 		s->announced = (size_t)inq;
 		tcp_send_avail(s->conn, (size_t)inq, st->now);
-	}
-	if (s->conn && (s->flags & SF_BACKEND_HUP)) {
-		s->flags |= SF_BACKEND_EOF;
-		tcp_shutdown(s->conn, st->now);
 	}
 }
 

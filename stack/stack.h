@@ -357,6 +357,9 @@ void tcp_reject(struct tcp_conn *c, stack_time_us now);
 void tcp_send_avail(struct tcp_conn *c, size_t total, stack_time_us now);
 /* No more data after what was announced: send FIN after it. */
 void tcp_shutdown(struct tcp_conn *c, stack_time_us now);
+/* tcp_send_avail() and tcp_shutdown() at once: @total is the final count, so
+ * the FIN can ride on the last data segment */
+void tcp_send_final(struct tcp_conn *c, size_t total, stack_time_us now);
 /* Reset the connection (RST to the client); ops.event CLOSED follows. */
 void tcp_abort(struct tcp_conn *c, stack_time_us now);
 /* ops.rcv_space() may have grown: advertise the new window if it matters. */

@@ -186,7 +186,9 @@ static int tcp_out_build(struct stack *s, const struct tcp_tuple *tu,
 	th->seq = htonl(o->seq);
 	th->ack = htonl(o->ack);
 	th->doff_res = (uint8_t)((hl / 4) << 4);
-	th->flags = o->flags;
+	/* a shortened segment (buffer, or produce() gave less) does not reach the
+	 * end the caller meant: its FIN and PSH belong to a later segment */
+	th->flags = dlen < o->dlen ? (uint8_t)(o->flags & ~(TCP_FIN | TCP_PSH)) : o->flags;
 	th->win = htons(o->win);
 	th->urg = 0;
 	if (dlen > piece) {
@@ -470,6 +472,24 @@ static void tcp_out_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 }
 
 /**
+ * tcp_out_fin_sent() - our FIN went out (the first time) at @seq
+ * @c:		the connection
+ * @seq:	its sequence number
+ */
+static void tcp_out_fin_sent(struct tcp_conn *c, uint32_t seq)
+{
+	if (c->flags & TCP_CF_FIN_SENT)
+		return;
+	c->flags |= TCP_CF_FIN_SENT;
+	c->fin_seq = seq;
+	/* RFC 9293 §3.10.4 CLOSE: ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK */
+	if (c->state == TCP_S_ESTABLISHED)
+		tcp_conn_set_state(c, TCP_S_FIN_WAIT_1);
+	else if (c->state == TCP_S_CLOSE_WAIT)
+		tcp_conn_set_state(c, TCP_S_LAST_ACK);
+}
+
+/**
  * tcp_out_fin() - send our FIN at SND.NXT, entering FIN-WAIT-1 or LAST-ACK
  * @c:	the connection, every announced byte sent
  *
@@ -482,15 +502,7 @@ static int tcp_out_fin(struct tcp_conn *c)
 
 	if (rc < 0)
 		return rc;
-	if (!(c->flags & TCP_CF_FIN_SENT)) {
-		c->flags |= TCP_CF_FIN_SENT;
-		c->fin_seq = seq;
-		/* RFC 9293 §3.10.4 CLOSE: ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK */
-		if (c->state == TCP_S_ESTABLISHED)
-			tcp_conn_set_state(c, TCP_S_FIN_WAIT_1);
-		else if (c->state == TCP_S_CLOSE_WAIT)
-			tcp_conn_set_state(c, TCP_S_LAST_ACK);
-	}
+	tcp_out_fin_sent(c, seq);
 	tcp_out_sent(c, seq, 1);
 	return 0;
 }
@@ -579,6 +591,24 @@ static uint8_t tcp_out_psh(const struct tcp_conn *c, uint32_t seq, uint32_t len)
 }
 
 /**
+ * tcp_out_fin_with() - does a first transmission of [@seq, @seq + @len) carry our FIN?
+ * @c:		the connection
+ * @seq:	first byte
+ * @len:	payload
+ *
+ * When tcp_shutdown() was called and the segment ends at the last byte held,
+ * the FIN rides on it (one segment, one client ACK less per connection).
+ *
+ * Return: TCP_FIN or 0
+ */
+static uint8_t tcp_out_fin_with(const struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	if (!(c->flags & TCP_CF_FIN_QUEUED) || (c->flags & TCP_CF_FIN_SENT))
+		return 0;
+	return seq + len == tcp_out_data_end(c) ? TCP_FIN : 0;
+}
+
+/**
  * tcp_out_data() - send new data (or go-back-N after an RTO) the windows allow
  * @c:	the connection
  */
@@ -586,6 +616,7 @@ static void tcp_out_data(struct tcp_conn *c)
 {
 	while (tcp_out_can_send(c)) {
 		uint32_t end = tcp_out_data_end(c), lim, avail, len;
+		uint8_t fin;
 		int n;
 
 		/* choice 27: go-back-N steps over what was SACKed after the RTO */
@@ -597,9 +628,16 @@ static void tcp_out_data(struct tcp_conn *c)
 		len = tcp_out_next_len(c, avail);
 		if (!len)
 			break;
-		n = tcp_out_conn(c, tcp_out_psh(c, c->snd_nxt, len), c->snd_nxt, len);
+		fin = tcp_out_fin_with(c, c->snd_nxt, len);
+		n = tcp_out_conn(c, (uint8_t)(tcp_out_psh(c, c->snd_nxt, len) | fin),
+				 c->snd_nxt, len);
 		if (n <= 0)
 			break;
+		if (fin && (uint32_t)n == len) {
+			tcp_out_fin_sent(c, c->snd_nxt + len);
+			tcp_out_sent(c, c->snd_nxt, len + 1);
+			break;
+		}
 		tcp_out_sent(c, c->snd_nxt, (uint32_t)n);
 	}
 }
@@ -770,6 +808,7 @@ static void tcp_out_resend_head(struct tcp_conn *c)
 	uint32_t avail = seq_lt(c->snd_una, end) ? end - c->snd_una : 0;
 	uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
 	uint32_t save = c->snd_nxt;
+	bool fin;
 	int n;
 
 	c->snd_nxt = c->snd_una;
@@ -780,9 +819,12 @@ static void tcp_out_resend_head(struct tcp_conn *c)
 			c->snd_nxt = save;
 		return;
 	}
-	n = tcp_out_conn(c, len == avail ? TCP_PSH : 0, c->snd_una, len);
+	/* the FIN already sent right after these bytes goes with them again */
+	fin = len == avail && (c->flags & TCP_CF_FIN_SENT) && c->snd_una + len == c->fin_seq;
+	n = tcp_out_conn(c, (uint8_t)((len == avail ? TCP_PSH : 0) | (fin ? TCP_FIN : 0)),
+			 c->snd_una, len);
 	if (n > 0)
-		tcp_out_sent(c, c->snd_una, (uint32_t)n);
+		tcp_out_sent(c, c->snd_una, (uint32_t)n + (fin && (uint32_t)n == len));
 	if (seq_gt(save, c->snd_nxt))
 		c->snd_nxt = save;
 }

@@ -719,6 +719,19 @@ void th_write(const void *data, size_t len)
 }
 
 /**
+ * th_write_final() - the application's last bytes: tcp_send_final()
+ * @len:	count (a pattern)
+ */
+void th_write_final(size_t len)
+{
+	cr_assert_leq(th.tx_len + len, TH_BUF);
+	for (size_t i = 0; i < len; i++)
+		th.tx[th.tx_len + i] = (uint8_t)((th.tx_len + i) * 7 + 3);
+	th.tx_len += len;
+	tcp_send_final(th.conn, th.tx_len - th.tx_acked, th.now);
+}
+
+/**
  * th_count_ev() - how many events of a kind were recorded
  * @ev:	the kind
  *

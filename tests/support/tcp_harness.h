@@ -169,6 +169,7 @@ stack_time_us th_run_next_timer(void);
 
 /* Append @len bytes to the send stream and announce them. */
 void th_write(const void *data, size_t len);
+void th_write_final(size_t len);
 /* Count events of kind @ev. */
 int th_count_ev(enum tcp_event ev);
 
