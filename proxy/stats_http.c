@@ -92,11 +92,14 @@ static json_t *json_addr_port(uint32_t addr, uint16_t port)
 /**
  * stats_interface() - the "interface" object: link counters and drop reasons
  * @s:		stack counters
+ * @lk:		the AF_PACKET link's own counters, NULL for a TAP (zeros)
  *
  * Return: new JSON object
  */
-static json_t *stats_interface(const struct stack_stats *s)
+static json_t *stats_interface(const struct stack_stats *s,
+				const struct link_packet_stats *lk)
 {
+	static const struct link_packet_stats none;
 	json_t *o = json_object();
 
 	JSON_CTR(o, s, rx_frames);
@@ -121,6 +124,12 @@ static json_t *stats_interface(const struct stack_stats *s)
 	JSON_CTR(o, s, drop_ip_proto);
 	JSON_CTR(o, s, icmp_echo_replies);
 	JSON_CTR(o, s, drop_icmp);
+	if (!lk)
+		lk = &none;
+	JSON_CTR(o, lk, rx_truncated);
+	JSON_CTR(o, lk, rx_kernel_dropped);
+	JSON_CTR(o, lk, tx_ring_full);
+	JSON_CTR(o, lk, rx_csum_completed);
 	return o;
 }
 
@@ -309,7 +318,7 @@ char *stats_json(struct runtime *rt)
 			    json_integer((json_int_t)((runtime_now_us() - rt->started_us) / 1000000ULL)));
 	pthread_mutex_lock(&rt->lock);
 	json_object_set_new(root, "config", stats_config(rt));
-	json_object_set_new(root, "interface", stats_interface(rt->stack));
+	json_object_set_new(root, "interface", stats_interface(rt->stack, rt->link));
 	json_object_set_new(root, "tcp", stats_tcp(rt->stack));
 	for (size_t i = 0; i < rt->lt->n; i++)
 		json_array_append_new(ls, stats_listener(&rt->lt->l[i]));

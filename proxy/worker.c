@@ -2,15 +2,18 @@
 /*
  * worker.c - the event loop of one worker
  *
- * Theory of operation: a worker owns a TAP link, one stack instance, the
+ * Theory of operation: a worker owns a link (TAP or AF_PACKET, see
+ * worker_link.c), one stack instance, the
  * session table and, through it, every backend socket; nothing here is shared
  * with other threads except counters (relaxed atomics) and the read-only
  * listener configuration. One epoll instance watches:
  *
- *   - the TAP fd (level-triggered): up to WORKER_BATCH frames are read and
- *     fed to stack_input(), and one more batch after the other events of a
- *     busy wake-up; if more are still waiting, epoll reports the fd again at
- *     once, so neither the link nor the backends are starved;
+ *   - the link's fd (level-triggered): up to WORKER_BATCH frames are read
+ *     and fed to stack_input(), and one more batch after the other events of
+ *     a busy wake-up; if more are still waiting, epoll reports the fd again
+ *     at once, so neither the link nor the backends are starved. Frames the
+ *     stack sends during a wake-up are flushed at its end (one send(2) for
+ *     an AF_PACKET TX ring);
  *   - a signalfd for SIGTERM/SIGINT (graceful stop) and SIGHUP (reload: passed
  *     to the control thread, which parses the file off the data path);
  *   - the runtime's eventfd: another thread asks for a connection snapshot
@@ -60,8 +63,8 @@
 #include "proxy/notify.h"
 #include "proxy/reload.h"
 #include "proxy/session.h"
+#include "proxy/worker_link.h"
 #include "stack/link_fault.h"
-#include "stack/link_tap.h"
 #include "stack/pcap.h"
 
 #define WORKER_BATCH		64	/* frames per TAP wake-up */
@@ -70,7 +73,7 @@
 #define WORKER_STOP_GRACE_US	2000000ULL	/* after the reset-all, at most this */
 
 /* epoll data tags for the worker's own fds (sessions use their pointer) */
-#define WORKER_REF_TAP		((uint64_t)1)
+#define WORKER_REF_LINK		((uint64_t)1)
 #define WORKER_REF_SIGNAL	((uint64_t)2)
 #define WORKER_REF_RUNTIME	((uint64_t)3)
 #define WORKER_TICK_US		1000000ULL	/* samples, reload timers, notify */
@@ -81,8 +84,8 @@
  * @lt:		listener table
  * @epfd:	epoll instance
  * @sigfd:	signalfd for SIGTERM, SIGINT, SIGHUP
- * @tap:	the link
- * @fault:	fault injector around @tap, NULL unless interface.fault
+ * @link:	the link
+ * @fault:	fault injector around @link, NULL unless interface.fault
  * @pcap:	capture writer, NULL without --pcap
  * @stack:	the stack instance
  * @st:		sessions
@@ -100,7 +103,7 @@ struct worker {
 	const struct conf *cfg;
 	struct listener_table *lt;
 	int epfd, sigfd;
-	struct link_tap *tap;
+	struct worker_link link;
 	struct link_fault *fault;
 	struct pcap_writer *pcap;
 	struct stack *stack;
@@ -138,10 +141,6 @@ static stack_time_us now_us(void)
  */
 static int worker_check_conf(const struct conf *cfg, char *err, size_t errlen)
 {
-	if (cfg->iface.type != CONF_LINK_TAP) {
-		snprintf(err, errlen, "interface type \"packet\" is not supported yet; use \"tap\"");
-		return -ENOTSUP;
-	}
 	if (cfg->iface.workers != 1) {
 		snprintf(err, errlen, "workers = %u is not supported yet; use workers = 1",
 			 cfg->iface.workers);
@@ -246,7 +245,6 @@ static uint32_t worker_stack_pool(unsigned max)
  */
 static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 {
-	static const uint8_t default_mac[6] = CONF_DEFAULT_MAC;
 	const struct conf_interface *ifc = &w->cfg->iface;
 	struct stack_config sc = {
 		.addr = ifc->addr,
@@ -255,12 +253,12 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.max_conns = worker_stack_pool(w->cfg->defaults.max_connections),
 		.ops = &session_stack_ops,
 		.app = w->st,
-		.link = { .send = link_tap_send, .ctx = w->tap },
+		.link = worker_link_output(&w->link),
 	};
 
 	if (w->fault)
 		sc.link = (struct stack_link){ .send = link_fault_send, .ctx = w->fault };
-	memcpy(sc.mac, ifc->mac_set ? ifc->mac : default_mac, sizeof(sc.mac));
+	worker_link_mac(&w->link, ifc, sc.mac);
 	w->stack = stack_create(&sc, err, errlen);
 	if (!w->stack)
 		return -EINVAL;
@@ -307,7 +305,7 @@ static int worker_create_fault(struct worker *w, char *err, size_t errlen)
 
 	if (!cf->enabled)
 		return 0;
-	w->fault = link_fault_create(&fc, (struct stack_link){ link_tap_send, w->tap },
+	w->fault = link_fault_create(&fc, worker_link_output(&w->link),
 				     worker_fault_deliver, w, err, errlen);
 	if (!w->fault)
 		return -ENOMEM;
@@ -355,6 +353,7 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 			     size_t errlen)
 {
 	struct worker *w = calloc(1, sizeof(*w));
+	struct worker_link_group group = { 0 };
 
 	if (!w) {
 		snprintf(err, errlen, "out of memory");
@@ -375,17 +374,16 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 		snprintf(err, errlen, "signalfd: %s", strerror(errno));
 		goto fail;
 	}
-	w->tap = link_tap_open(cfg->iface.name, cfg->iface.netns, cfg->iface.mtu, err, errlen);
-	if (!w->tap)
+	if (worker_link_open(&w->link, &cfg->iface, &group, err, errlen))
 		goto fail;
 	if (pcap_path) {
 		w->pcap = pcap_open(pcap_path, err, errlen);
 		if (!w->pcap)
 			goto fail;
-		link_tap_set_pcap(w->tap, w->pcap);
+		worker_link_set_pcap(&w->link, w->pcap);
 	}
-	if (worker_epoll_add(w, link_tap_fd(w->tap), WORKER_REF_TAP)) {
-		snprintf(err, errlen, "epoll_ctl (tap): %s", strerror(errno));
+	if (worker_epoll_add(w, worker_link_fd(&w->link), WORKER_REF_LINK)) {
+		snprintf(err, errlen, "epoll_ctl (link): %s", strerror(errno));
 		goto fail;
 	}
 	if (worker_epoll_add(w, rt->efd, WORKER_REF_RUNTIME)) {
@@ -423,10 +421,8 @@ void worker_destroy(struct worker *w)
 	link_fault_destroy(w->fault);
 	health_destroy(w->health);
 	session_table_destroy(w->st);
-	if (w->tap) {
-		link_tap_set_pcap(w->tap, NULL);
-		link_tap_close(w->tap);
-	}
+	worker_link_set_pcap(&w->link, NULL);
+	worker_link_close(&w->link);
 	if (w->pcap) {
 		pcap_flush(w->pcap);
 		pcap_close(w->pcap);
@@ -448,6 +444,17 @@ void worker_destroy(struct worker *w)
 const struct stack_stats *worker_stack_stats(const struct worker *w)
 {
 	return stack_stats(w->stack);
+}
+
+/**
+ * worker_link_packet_stats() - the AF_PACKET link's own counters
+ * @w:		the worker
+ *
+ * Return: counters the worker refreshes once a second, NULL for a TAP
+ */
+const struct link_packet_stats *worker_link_packet_stats(struct worker *w)
+{
+	return worker_link_stats(&w->link);
 }
 
 /**
@@ -474,10 +481,10 @@ static void worker_frame(void *arg, uint8_t *frame, size_t len)
  */
 static bool worker_tap_ready(struct worker *w)
 {
-	int n = link_tap_read_batch(w->tap, WORKER_BATCH, worker_frame, w);
+	int n = worker_link_read_batch(&w->link, WORKER_BATCH, worker_frame, w);
 
 	if (n < 0)
-		log_error_rl("tap read: %s", strerror(-n));
+		log_error_rl("link read: %s", strerror(-n));
 	return n == WORKER_BATCH;
 }
 
@@ -573,7 +580,7 @@ static void worker_dispatch(struct worker *w, const struct epoll_event *ev, int 
 	bool tap_more = false;
 
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.u64 == WORKER_REF_TAP)
+		if (ev[i].data.u64 == WORKER_REF_LINK)
 			tap_more = worker_tap_ready(w);
 		else if (ev[i].data.u64 == WORKER_REF_SIGNAL)
 			worker_signal_ready(w);
@@ -733,6 +740,7 @@ static void worker_housekeeping(struct worker *w)
 		return;
 	w->next_tick = w->now + WORKER_TICK_US;
 	worker_sample(w);
+	worker_link_stats(&w->link);	/* folds in the kernel's ring drops */
 	reload_timers(&w->rw, w->st, w->now);
 	session_flush(w->st);
 	notify_tick(session_count(w->st), w->now);
@@ -771,12 +779,14 @@ int worker_run(struct worker *w)
 		health_timers(w->health, w->now);
 		session_flush(w->st);
 		worker_housekeeping(w);
+		worker_link_flush(&w->link);
 		if (w->pcap)
 			pcap_flush(w->pcap);
 		if (worker_drain_check(w))
 			break;
 	}
 	session_flush(w->st);
+	worker_link_flush(&w->link);
 	if (w->pcap)
 		pcap_flush(w->pcap);
 	return 0;
