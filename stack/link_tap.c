@@ -15,7 +15,9 @@
  *
  * The data path is one read(2) or write(2) per frame. link_tap_read_batch()
  * reads into one buffer owned by the link (big enough for any frame) until
- * EAGAIN or @max frames, so a busy link cannot starve the event loop. Every
+ * EAGAIN or @max frames, so a busy link cannot starve the event loop. Several
+ * workers open the TAP once each with IFF_MULTI_QUEUE (link_tap_open_mq()):
+ * one queue per worker, the kernel picks the queue by flow hash. Every
  * frame in either direction is optionally written to a pcap file.
  */
 #include <errno.h>
@@ -52,13 +54,14 @@ struct link_tap {
  * tap_setup() - create/attach the TAP, set its MTU, bring it up
  * @name:	interface name
  * @mtu:	MTU to set
+ * @mq:		IFF_MULTI_QUEUE to open one more queue of a multi-queue TAP, or 0
  * @err:	error text buffer
  * @errlen:	its size
  *
  * Runs in whatever network namespace the thread is in.
  * Return: the TAP file descriptor, or -1 with @err filled
  */
-static int tap_setup(const char *name, uint16_t mtu, char *err, size_t errlen)
+static int tap_setup(const char *name, uint16_t mtu, int mq, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd, sk = -1;
@@ -75,7 +78,7 @@ static int tap_setup(const char *name, uint16_t mtu, char *err, size_t errlen)
 		snprintf(err, errlen, "/dev/net/tun: %s", strerror(errno));
 		return -1;
 	}
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | mq);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "interface.name: %s: TUNSETIFF: %s", name,
 			 strerror(errno));
@@ -112,6 +115,7 @@ fail:
  * @name:	interface name
  * @netns:	namespace name
  * @mtu:	MTU to set
+ * @mq:		IFF_MULTI_QUEUE or 0
  * @err:	error text buffer
  * @errlen:	its size
  *
@@ -119,7 +123,7 @@ fail:
  * in its own namespace either way
  */
 static int tap_setup_in_netns(const char *name, const char *netns, uint16_t mtu,
-			      char *err, size_t errlen)
+			      int mq, char *err, size_t errlen)
 {
 	char path[256];
 	int self, target, fd = -1;
@@ -140,7 +144,7 @@ static int tap_setup_in_netns(const char *name, const char *netns, uint16_t mtu,
 	if (setns(target, CLONE_NEWNET) < 0) {
 		snprintf(err, errlen, "interface.netns: %s: setns: %s", path, strerror(errno));
 	} else {
-		fd = tap_setup(name, mtu, err, errlen);
+		fd = tap_setup(name, mtu, mq, err, errlen);
 		if (setns(self, CLONE_NEWNET) < 0) {
 			/* the thread would keep running in the wrong namespace */
 			snprintf(err, errlen, "interface.netns: cannot return from %s: %s",
@@ -156,7 +160,40 @@ static int tap_setup_in_netns(const char *name, const char *netns, uint16_t mtu,
 }
 
 /**
- * link_tap_open() - create or attach to a TAP device
+ * link_tap_open_flags() - create or attach to a TAP device (or one queue)
+ * @name:	interface name
+ * @netns:	network namespace name under /run/netns, or NULL/"" for ours
+ * @mtu:	MTU to set on the interface
+ * @mq:		IFF_MULTI_QUEUE or 0
+ * @err:	error text buffer
+ * @errlen:	its size
+ *
+ * Return: the link, or NULL with @err filled
+ */
+static struct link_tap *link_tap_open_flags(const char *name, const char *netns,
+					    uint16_t mtu, int mq, char *err, size_t errlen)
+{
+	struct link_tap *t = calloc(1, sizeof(*t));
+	int fd;
+
+	if (!t) {
+		snprintf(err, errlen, "interface: out of memory");
+		return NULL;
+	}
+	if (netns && *netns)
+		fd = tap_setup_in_netns(name, netns, mtu, mq, err, errlen);
+	else
+		fd = tap_setup(name, mtu, mq, err, errlen);
+	if (fd < 0) {
+		free(t);
+		return NULL;
+	}
+	t->fd = fd;
+	return t;
+}
+
+/**
+ * link_tap_open() - create or attach to a (single-queue) TAP device
  * @name:	interface name
  * @netns:	network namespace name under /run/netns, or NULL/"" for ours
  * @mtu:	MTU to set on the interface
@@ -168,23 +205,25 @@ static int tap_setup_in_netns(const char *name, const char *netns, uint16_t mtu,
 struct link_tap *link_tap_open(const char *name, const char *netns, uint16_t mtu,
 			       char *err, size_t errlen)
 {
-	struct link_tap *t = calloc(1, sizeof(*t));
-	int fd;
+	return link_tap_open_flags(name, netns, mtu, 0, err, errlen);
+}
 
-	if (!t) {
-		snprintf(err, errlen, "interface: out of memory");
-		return NULL;
-	}
-	if (netns && *netns)
-		fd = tap_setup_in_netns(name, netns, mtu, err, errlen);
-	else
-		fd = tap_setup(name, mtu, err, errlen);
-	if (fd < 0) {
-		free(t);
-		return NULL;
-	}
-	t->fd = fd;
-	return t;
+/**
+ * link_tap_open_mq() - open one more queue of a multi-queue TAP (created by
+ *			the first call), one per worker: the kernel spreads
+ *			flows over the queues by flow hash (IFF_MULTI_QUEUE)
+ * @name:	interface name
+ * @netns:	network namespace name under /run/netns, or NULL/"" for ours
+ * @mtu:	MTU to set on the interface
+ * @err:	error text buffer
+ * @errlen:	its size
+ *
+ * Return: the link, or NULL with @err filled
+ */
+struct link_tap *link_tap_open_mq(const char *name, const char *netns, uint16_t mtu,
+				  char *err, size_t errlen)
+{
+	return link_tap_open_flags(name, netns, mtu, IFF_MULTI_QUEUE, err, errlen);
 }
 
 /**

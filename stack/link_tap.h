@@ -17,6 +17,10 @@ struct pcap_writer;
  * Return: the link, or NULL with @err filled. */
 struct link_tap *link_tap_open(const char *name, const char *netns, uint16_t mtu,
 			       char *err, size_t errlen);
+/* The same for one queue of a multi-queue TAP (IFF_MULTI_QUEUE): call it
+ * once per queue with the same @name. */
+struct link_tap *link_tap_open_mq(const char *name, const char *netns, uint16_t mtu,
+				  char *err, size_t errlen);
 void link_tap_close(struct link_tap *t);
 int link_tap_fd(const struct link_tap *t);
 /* Record every frame read or sent to @p (NULL to stop). */
