@@ -150,7 +150,7 @@ void ip4_input(struct stack *s, uint8_t *pkt, size_t len, const uint8_t *src_mac
 	rx.src_mac = src_mac;
 	rx.ttl = ih->ttl;
 	rx.tos = ih->tos;
-	if (!stack_is_on_link(s, rx.src))
+	if (!stack_is_on_link(s, rx.src) || s->cfg.glean_on_link)
 		arp_glean(s, rx.src, src_mac);
 	switch (ih->proto) {
 	case IPPROTO_TCP_:
