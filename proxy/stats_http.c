@@ -92,14 +92,13 @@ static json_t *json_addr_port(uint32_t addr, uint16_t port)
 /**
  * stats_interface() - the "interface" object: link counters and drop reasons
  * @s:		stack counters
- * @lk:		the AF_PACKET link's own counters, NULL for a TAP (zeros)
+ * @lk:		the AF_PACKET links' own counters (zeros for a TAP)
  *
  * Return: new JSON object
  */
 static json_t *stats_interface(const struct stack_stats *s,
 				const struct link_packet_stats *lk)
 {
-	static const struct link_packet_stats none;
 	json_t *o = json_object();
 
 	JSON_CTR(o, s, rx_frames);
@@ -124,8 +123,6 @@ static json_t *stats_interface(const struct stack_stats *s,
 	JSON_CTR(o, s, drop_ip_proto);
 	JSON_CTR(o, s, icmp_echo_replies);
 	JSON_CTR(o, s, drop_icmp);
-	if (!lk)
-		lk = &none;
 	JSON_CTR(o, lk, rx_truncated);
 	JSON_CTR(o, lk, rx_kernel_dropped);
 	JSON_CTR(o, lk, tx_ring_full);
@@ -311,6 +308,8 @@ static json_t *stats_config(const struct runtime *rt)
 char *stats_json(struct runtime *rt)
 {
 	json_t *root = json_object(), *ls = json_array();
+	struct stack_stats ss;
+	struct link_packet_stats lk;
 	char *text;
 
 	json_object_set_new(root, "version", json_string(TCPGATE_VERSION));
@@ -318,8 +317,10 @@ char *stats_json(struct runtime *rt)
 			    json_integer((json_int_t)((runtime_now_us() - rt->started_us) / 1000000ULL)));
 	pthread_mutex_lock(&rt->lock);
 	json_object_set_new(root, "config", stats_config(rt));
-	json_object_set_new(root, "interface", stats_interface(rt->stack, rt->link));
-	json_object_set_new(root, "tcp", stats_tcp(rt->stack));
+	runtime_stack_sum(rt, &ss);	/* summed over the workers */
+	runtime_link_sum(rt, &lk);
+	json_object_set_new(root, "interface", stats_interface(&ss, &lk));
+	json_object_set_new(root, "tcp", stats_tcp(&ss));
 	for (size_t i = 0; i < rt->lt->n; i++)
 		json_array_append_new(ls, stats_listener(&rt->lt->l[i]));
 	pthread_mutex_unlock(&rt->lock);

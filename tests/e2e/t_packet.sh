@@ -30,7 +30,10 @@ tg_config "$(tg_listener web 80 roundrobin "$HPORT")" "$(tg_listener bulk 5001 r
 tg_start
 tg_wait_stats
 
-page=$(nsexec curl -s --max-time 10 "http://$TG_VIP/") || fail "curl through the packet link failed"
+if ! page=$(nsexec curl -sS --max-time 10 "http://$TG_VIP/" 2>&1); then
+	stats_json >&2 || true
+	fail "curl through the packet link failed: $page"
+fi
 [ "$page" = "web-$TG_ID" ] || fail "curl got '$page', expected web-$TG_ID"
 
 set +e
