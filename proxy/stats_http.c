@@ -300,6 +300,33 @@ static json_t *stats_config(const struct runtime *rt)
 }
 
 /**
+ * stats_workers() - the "workers" array: each worker's own share (its link
+ *		     queue's frames, its stack's connections), in index order
+ * @rt:		the runtime
+ *
+ * Return: new JSON array
+ */
+static json_t *stats_workers(const struct runtime *rt)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < rt->n_workers; i++) {
+		const struct stack_stats *s = rt->w[i].stack;
+		json_t *o = json_object();
+
+		if (!s)
+			continue;
+		JSON_CTR(o, s, rx_frames);
+		JSON_CTR(o, s, tx_frames);
+		JSON_CTR(o, s, connections_active);
+		JSON_CTR(o, s, connections_total);
+		json_object_set_new(o, "sessions", json_integer((json_int_t)LOAD(rt->w[i].sessions)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/**
  * stats_json() - the /stats document
  * @rt:		the runtime
  *
@@ -321,6 +348,7 @@ char *stats_json(struct runtime *rt)
 	runtime_link_sum(rt, &lk);
 	json_object_set_new(root, "interface", stats_interface(&ss, &lk));
 	json_object_set_new(root, "tcp", stats_tcp(&ss));
+	json_object_set_new(root, "workers", stats_workers(rt));
 	for (size_t i = 0; i < rt->lt->n; i++)
 		json_array_append_new(ls, stats_listener(&rt->lt->l[i]));
 	pthread_mutex_unlock(&rt->lock);

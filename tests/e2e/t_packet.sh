@@ -14,7 +14,8 @@
 #
 # Checks: curl through a listener; 32 MiB each way at once with SHA-256 equality;
 # /stats counters consistent; no RST from the link namespace's kernel.
-# PACKET_WORKERS=2 (t_packet_workers.sh) runs the same with workers = 2 (fanout).
+# PACKET_WORKERS=2 (t_packet_workers.sh) runs the same with workers = 2 (fanout)
+# plus 60 short connections, and checks that every worker carried some.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tg_init
@@ -23,10 +24,12 @@ tg_packet_link
 WORKERS=${PACKET_WORKERS:-1}
 SIZE=$((32 * 1024 * 1024))
 TG_IFACE_EXTRA="workers = $WORKERS;"
-read -r HPORT BPORT < <(free_ports 2 | xargs)
+read -r HPORT BPORT EPORT < <(free_ports 3 | xargs)
 start_backend_http "web-$TG_ID" "$HPORT"
 start_backend bulk "$BPORT" --send "$SIZE"
-tg_config "$(tg_listener web 80 roundrobin "$HPORT")" "$(tg_listener bulk 5001 roundrobin "$BPORT")"
+start_backend echo1 "$EPORT" --mode echo --name "e1-$TG_ID"
+tg_config "$(tg_listener web 80 roundrobin "$HPORT")" "$(tg_listener bulk 5001 roundrobin "$BPORT")" \
+	"$(tg_listener many 9000 roundrobin "$EPORT")"
 tg_start
 tg_wait_stats
 
@@ -68,5 +71,15 @@ log "interface: $(g interface)"
 [ "$(g tcp.resets_received)" = 0 ] || fail "tcp.resets_received = $(g tcp.resets_received)"
 rsts=$(ip netns exec "$TG_LINK_NS" nstat -az TcpOutRsts | awk '$1 == "TcpOutRsts" {print $2}')
 [ "${rsts:-0}" = 0 ] || fail "the link namespace's kernel sent $rsts RSTs"
+if [ "$WORKERS" -gt 1 ]; then
+	# 60 more flows: the fanout hash leaves a worker without one with odds ~2^-60
+	out=$(nsexec timeout 60 "$PY" "$TOOLS/many.py" "$TG_VIP" 9000 --seq 10 --conc 50 --names "e1-$TG_ID" 2>&1) ||
+		fail "many.py: $out"
+	st=$(stats_json)
+	for ((i = 0; i < WORKERS; i++)); do
+		log "worker $i: $(g "workers.$i")"
+		[ "$(g "workers.$i.connections_total")" -ge 1 ] || fail "worker $i carried no connection (fanout)"
+	done
+fi
 tg_alive || fail "tcpgate died"
 pass "workers=$WORKERS, 32 MiB each way in $(json_get seconds <<<"$cres") s"
