@@ -471,6 +471,8 @@ static void lp_complete_csum(struct link_packet *p, uint8_t *frame, size_t len)
 	const struct eth_hdr *eth = (const struct eth_hdr *)frame;
 	const struct ip4_hdr *ip = (const struct ip4_hdr *)(frame + ETH_HDR_LEN);
 	size_t ihl, tot, l4_len, off;
+	uint32_t sum;
+	uint16_t c;
 	uint8_t *l4;
 
 	if (len < ETH_HDR_LEN + IP4_HDR_LEN || eth->type != htons(ETHERTYPE_IPV4))
@@ -489,15 +491,11 @@ static void lp_complete_csum(struct link_packet *p, uint8_t *frame, size_t len)
 	else
 		return;
 	l4[off] = l4[off + 1] = 0;
-	{
-		uint16_t c = csum_fold(csum_partial(l4, l4_len,
-					csum_pseudo_ip4(ntohl(ip->saddr), ntohl(ip->daddr),
-							ip->proto, (uint16_t)l4_len)));
-
-		if (ip->proto == 17 && !c)
-			c = 0xffff;	/* RFC 768: zero means "no checksum" */
-		memcpy(l4 + off, &c, sizeof(c));
-	}
+	sum = csum_pseudo_ip4(ntohl(ip->saddr), ntohl(ip->daddr), ip->proto, (uint16_t)l4_len);
+	c = csum_fold(csum_partial(l4, l4_len, sum));
+	if (ip->proto == 17 && !c)
+		c = 0xffff;	/* RFC 768: zero means "no checksum" */
+	memcpy(l4 + off, &c, sizeof(c));
 	LP_STAT_ADD(p, rx_csum_completed, 1);
 }
 
