@@ -147,6 +147,9 @@ static const char *label_escape(const char *in, char *out, size_t outlen)
  */
 static void metrics_global(struct textbuf *b, const struct runtime *rt)
 {
+	struct stack_stats ss;
+
+	runtime_stack_sum(rt, &ss);	/* summed over the workers */
 	textbuf_printf(b, "# HELP tcpgate_info Build information.\n# TYPE tcpgate_info gauge\n"
 		"tcpgate_info{version=\"%s\"} 1\n", TCPGATE_VERSION);
 	textbuf_printf(b, "# HELP tcpgate_uptime_seconds Seconds since start.\n"
@@ -164,7 +167,7 @@ static void metrics_global(struct textbuf *b, const struct runtime *rt)
 		(unsigned long long)rt->reload_failures);
 	for (size_t i = 0; i < sizeof(stack_defs) / sizeof(stack_defs[0]); i++) {
 		family(b, &stack_defs[i]);
-		textbuf_printf(b, "tcpgate_%s %llu\n", stack_defs[i].name, field(rt->stack, stack_defs[i].off));
+		textbuf_printf(b, "tcpgate_%s %llu\n", stack_defs[i].name, field(&ss, stack_defs[i].off));
 	}
 }
 

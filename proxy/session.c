@@ -65,10 +65,13 @@
  * SESSION_CHUNK, up to defaults.max_connections; nothing is allocated per
  * packet.
  *
- * Limits: defaults.max_connections (this table and the stack's pool), the
- * listener's max_connections, and each backend's (a full backend is skipped
- * by balance.c); a SYN over a limit gets RST and counts in
- * connections_refused.
+ * Limits: defaults.max_connections (this table and the stack's pool, and
+ * with several workers a counter they share), the listener's
+ * max_connections, and each backend's (a full backend is skipped by
+ * balance.c); a SYN over a limit gets RST and counts in
+ * connections_refused. With several workers every limit is taken as an
+ * atomic reservation (increment, then undo if over), so workers admitting
+ * connections at the same moment cannot overshoot it.
  */
 #include "proxy/session.h"
 
@@ -226,7 +229,8 @@ struct session {
  *		every new socket starts with the same (net.ipv4.tcp_wmem[1])
  * @draining:	refuse new sessions
  * @in_cb:	depth of stack callbacks running (no tcp_*() allowed)
- * @next_id:	next session id
+ * @next_id:	next session id (the worker's index in the top bits)
+ * @global_active: sessions of every worker (shared, atomic), NULL alone
  */
 struct session_table {
 	struct listener_table *lt;
@@ -249,6 +253,7 @@ struct session_table {
 	bool draining;
 	unsigned in_cb;
 	uint64_t next_id;
+	uint64_t *global_active;
 };
 
 /* --- small helpers ----------------------------------------------------- */
@@ -353,8 +358,16 @@ static struct session *session_alloc(struct session_table *st)
 
 	if (st->count >= st->max)
 		return NULL;
-	if (!st->free && session_pool_grow(st))
+	if (st->global_active &&
+	    __atomic_add_fetch(st->global_active, 1, __ATOMIC_RELAXED) > st->max) {
+		__atomic_fetch_sub(st->global_active, 1, __ATOMIC_RELAXED);
 		return NULL;
+	}
+	if (!st->free && session_pool_grow(st)) {
+		if (st->global_active)
+			__atomic_fetch_sub(st->global_active, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
 	s = st->free;
 	st->free = s->next;
 	memset(s, 0, sizeof(*s));
@@ -388,6 +401,8 @@ static void session_release(struct session *s)
 	s->next = st->free;
 	st->free = s;
 	st->count--;
+	if (st->global_active)
+		__atomic_fetch_sub(st->global_active, 1, __ATOMIC_RELAXED);
 }
 
 /* --- epoll and deferral -------------------------------------------------- */
@@ -942,7 +957,7 @@ static enum stack_syn_verdict session_refuse(struct listener *l)
 /**
  * session_attach() - make @b the session's backend for the next attempt
  * @s:		the session (no backend attached)
- * @b:		the backend
+ * @b:		the backend (its connections_active already counts @s)
  */
 static void session_attach(struct session *s, struct backend *b)
 {
@@ -955,7 +970,6 @@ static void session_attach(struct session *s, struct backend *b)
 		s->dst_addr = b->addr;
 		s->dst_port = b->port;
 	}
-	LSTAT_INC(b, connections_active);
 }
 
 /**
@@ -992,9 +1006,11 @@ static int session_connect_next(struct session *s)
 
 	for (;;) {
 		struct backend *b = l->conf->forward_original ? &l->backends[0] :
-				    balance_pick(l, s->tuple.client_addr, s->tried);
+				    balance_pick_reserve(l, s->tuple.client_addr, s->tried);
 		int fd;
 
+		if (b && l->conf->forward_original)
+			LSTAT_INC(b, connections_active);	/* no limit, no pick */
 		if (!b) {
 			log_warn_rl("listener %s: no backend available (down, drained or full)",
 				    l->conf->name);
@@ -1055,16 +1071,31 @@ static int session_backend_ready(struct session *s)
  * @st:		the table
  * @l:		the listener
  *
- * Return: true when draining, or at the global or the listener's limit
+ * Return: true when draining or at the global limit (the listener's is
+ *	   session_listener_take()'s)
  */
 static bool session_over_limit(const struct session_table *st, const struct listener *l)
 {
 	if (st->draining || __atomic_load_n(&l->draining, __ATOMIC_RELAXED))
 		return true;
-	if (st->count >= st->max)
+	return st->count >= st->max;
+}
+
+/**
+ * session_listener_take() - count a new connection on a listener, within
+ *			     its max_connections (an atomic reservation)
+ * @l:		the listener
+ *
+ * Return: true if counted, false at the limit (nothing counted)
+ */
+static bool session_listener_take(struct listener *l)
+{
+	uint64_t n = __atomic_add_fetch(&l->stats.connections_active, 1, __ATOMIC_RELAXED);
+
+	if (!l->conf->max_connections || n <= l->conf->max_connections)
 		return true;
-	return l->conf->max_connections &&
-	       l->stats.connections_active >= l->conf->max_connections;
+	LSTAT_DEC(l, connections_active);
+	return false;
 }
 
 /**
@@ -1109,17 +1140,17 @@ static enum stack_syn_verdict session_syn(void *app, struct tcp_conn *c,
 
 	if (!l)
 		return STACK_SYN_REJECT;
-	if (session_over_limit(st, l))
+	if (session_over_limit(st, l) || !session_listener_take(l))
 		return session_refuse(l);
 	s = session_alloc(st);
 	if (!s) {
+		LSTAT_DEC(l, connections_active);
 		log_warn_rl("listener %s: no session available", l->conf->name);
 		return session_refuse(l);
 	}
 	s->conn = c;
 	s->l = l;
 	s->tuple = *t;
-	LSTAT_INC(l, connections_active);
 	LSTAT_INC(l, connections_total);
 	tcp_conn_set_ctx(c, s);
 	if (st->lifetime_us)
@@ -1553,6 +1584,20 @@ struct session_table *session_table_create(const struct conf *cfg,
 		return NULL;
 	}
 	return st;
+}
+
+/**
+ * session_table_share() - one of several workers' tables
+ * @st:		the table (no session yet)
+ * @worker:	the worker's index: session ids start at @worker << 40, so
+ *		they stay unique across workers (worker 0: 1, 2, ...)
+ * @global_active: the workers' shared session count, for
+ *		defaults.max_connections over all of them
+ */
+void session_table_share(struct session_table *st, unsigned worker, uint64_t *global_active)
+{
+	st->next_id = ((uint64_t)worker << 40) + 1;
+	st->global_active = global_active;
 }
 
 /**

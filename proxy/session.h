@@ -27,6 +27,7 @@ extern const struct stack_ops session_stack_ops;
 struct session_table *session_table_create(const struct conf *cfg,
 					   struct listener_table *lt, int epfd,
 					   char *err, size_t errlen);
+void session_table_share(struct session_table *st, unsigned worker, uint64_t *global_active);
 void session_table_destroy(struct session_table *st);
 void session_set_now(struct session_table *st, stack_time_us now);
 void session_io(struct session_table *st, void *ref, uint32_t events);

@@ -15,6 +15,11 @@
  * from off-link sources (arp_glean()), so replies to clients behind a router
  * go back through that router: for an off-link destination the "next hop" is
  * the destination itself, resolved only by gleaning, never by ARP.
+ * With cfg.glean_on_link (several workers, each with its own stack on one
+ * queue of the link) on-link sources are gleaned as well and their entries
+ * never re-resolved: the answer to a worker's ARP request would land on
+ * whichever queue the kernel hashes ARP to, not necessarily the asker's,
+ * while every client frame reaches the worker that owns its connection.
  *
  * The table is a fixed array of ARP_ENTRIES entries with hash chains, allocated
  * at create. An entry is FREE, INCOMPLETE (a request is outstanding and up to
@@ -472,11 +477,15 @@ static int arp_hold(struct stack *s, struct arp_entry *e, const uint8_t *frame,
  * @e:		the entry, or NULL
  * @on_link:	its address is on our prefix
  *
+ * cfg.glean_on_link: every received frame refreshes the entry, and an ARP
+ * reply might reach another worker's queue, so a learned entry never expires.
+ *
  * Return: true if REACHABLE and, on-link, not expired
  */
 static bool arp_usable(const struct stack *s, const struct arp_entry *e, bool on_link)
 {
-	return e && e->state == ARP_REACHABLE && (!on_link || e->expires > s->now);
+	return e && e->state == ARP_REACHABLE &&
+	       (!on_link || s->cfg.glean_on_link || e->expires > s->now);
 }
 
 /**

@@ -214,7 +214,7 @@ void ip4_input(struct stack *s, uint8_t *pkt, size_t len, const uint8_t *src_mac
 		STAT_INC(s, rx_csum_offloaded);
 	if (off && off->gso_type == STACK_GSO_TCPV4)
 		STAT_INC(s, rx_gso_frames);
-	if (!stack_is_on_link(s, rx.src))
+	if (!stack_is_on_link(s, rx.src) || s->cfg.glean_on_link)
 		arp_glean(s, rx.src, src_mac);
 	switch (ih->proto) {
 	case IPPROTO_TCP_:

@@ -31,6 +31,10 @@
  * little-endian host; TUNSETVNETLE is not needed there). A read too short for
  * the header, or a GSO type other than TCPv4, is handed on as
  * STACK_GSO_OTHER and dropped, counted, by the stack.
+ *
+ * Several workers open the TAP once each with IFF_MULTI_QUEUE
+ * (LINK_TAP_MULTI_QUEUE, link_tap_open_mq()): one queue per worker, and the
+ * kernel picks the queue by flow hash, so a flow stays on one worker.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +131,8 @@ static int tap_setup(const char *name, uint16_t mtu, unsigned flags, char *err,
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	if (flags & LINK_TAP_OFFLOAD)
 		ifr.ifr_flags |= IFF_VNET_HDR;
+	if (flags & LINK_TAP_MULTI_QUEUE)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "interface.name: %s: TUNSETIFF: %s", name,
 			 strerror(errno));
@@ -241,6 +247,24 @@ struct link_tap *link_tap_open(const char *name, const char *netns, uint16_t mtu
 	t->fd = fd;
 	t->vnet = !!(flags & LINK_TAP_OFFLOAD);
 	return t;
+}
+
+/**
+ * link_tap_open_mq() - open one more queue of a multi-queue TAP (created by
+ *			the first call), one per worker
+ * @name:	interface name
+ * @netns:	network namespace name under /run/netns, or NULL/"" for ours
+ * @mtu:	MTU to set on the interface
+ * @flags:	LINK_TAP_* options (LINK_TAP_MULTI_QUEUE is added)
+ * @err:	error text buffer
+ * @errlen:	its size
+ *
+ * Return: the link, or NULL with @err filled
+ */
+struct link_tap *link_tap_open_mq(const char *name, const char *netns, uint16_t mtu,
+				  unsigned flags, char *err, size_t errlen)
+{
+	return link_tap_open(name, netns, mtu, flags | LINK_TAP_MULTI_QUEUE, err, errlen);
 }
 
 /**

@@ -15,6 +15,7 @@ struct pcap_writer;
 
 /* link_tap_open() @flags */
 #define LINK_TAP_OFFLOAD	0x1u	/* IFF_VNET_HDR, TSO4 and checksum offload */
+#define LINK_TAP_MULTI_QUEUE	0x2u	/* IFF_MULTI_QUEUE: one queue of several */
 
 /* Create or attach to TAP @name (IFF_TAP | IFF_NO_PI, non-blocking), inside
  * network namespace /run/netns/@netns when @netns is non-empty (the caller's
@@ -22,6 +23,10 @@ struct pcap_writer;
  * Return: the link, or NULL with @err filled. */
 struct link_tap *link_tap_open(const char *name, const char *netns, uint16_t mtu,
 			       unsigned flags, char *err, size_t errlen);
+/* The same for one queue of a multi-queue TAP (IFF_MULTI_QUEUE): call it
+ * once per queue with the same @name. */
+struct link_tap *link_tap_open_mq(const char *name, const char *netns, uint16_t mtu,
+				  unsigned flags, char *err, size_t errlen);
 /* The stack_link for a stack on @t (offload capabilities included). */
 struct stack_link link_tap_link(struct link_tap *t);
 void link_tap_close(struct link_tap *t);

@@ -235,6 +235,10 @@ extern const char *const stack_cc_names[STACK_CC__COUNT];
  * @ooo_pool:		chunks for the whole stack, allocated at start
  *			(0: min(max_conns * ooo_per_conn, 4096))
  * @cc:			congestion control (zero: CUBIC)
+ * @glean_on_link:	learn on-link neighbours' MACs from every received
+ *			IPv4 frame and never re-resolve them by ARP (one stack
+ *			per queue of a multi-queue link: ARP replies may reach
+ *			another queue); see arp.c
  */
 struct stack_config {
 	uint32_t addr;
@@ -253,6 +257,8 @@ struct stack_config {
 	uint32_t ooo_per_conn, ooo_pool;
 	/* send side (additive) */
 	enum stack_cc cc;
+	/* several workers (additive) */
+	bool glean_on_link;
 };
 
 /**
