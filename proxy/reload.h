@@ -16,13 +16,24 @@
 
 struct reload_retired;
 
+#define RELOAD_MAX_WITHDRAW	256	/* the stack's VIP table size */
+
 /**
  * struct reload_worker - the worker's reload state
  * @retired:	listener tables replaced by a reload that live sessions still
  *		point into (removed listeners or backends), oldest last
+ * @stack:	the worker's stack (set by reload_apply())
+ * @withdraw:	VIPs no listener uses any more, answered until their last
+ *		session ends; @n_withdraw of them
+ * @withdraw_any: the last "*" listener is gone: accept any address until
+ *		its last session ends
  */
 struct reload_worker {
 	struct reload_retired *retired;
+	struct stack *stack;
+	uint32_t withdraw[RELOAD_MAX_WITHDRAW];
+	size_t n_withdraw;
+	bool withdraw_any;
 };
 
 int reload_prepare(struct runtime *rt, struct conf **cfg, struct listener_table *nlt,

@@ -70,6 +70,7 @@ int runtime_init(struct runtime *rt, struct conf *cfg, struct listener_table *lt
 	rt->lt = lt;
 	rt->generation = 1;
 	rt->started_us = runtime_now_us();
+	rt->start_max_conns = cfg->defaults.max_connections;
 	return 0;
 }
 

@@ -70,6 +70,8 @@ struct rt_sample {
  * @lt:		running listener table (contents swapped on reload)
  * @stack:	the worker's stack counters
  * @started_us:	CLOCK_MONOTONIC microseconds at start
+ * @start_max_conns: defaults.max_connections at start: the stack's connection
+ *		pool was sized for it, so a reload may not raise the limit above
  * @generation, @reloads, @reload_failures: config counters for /stats
  * @last_error:	last reload failure ("" none)
  * @reload_cfg, @reload_lt: a validated configuration handed to the worker
@@ -90,6 +92,7 @@ struct runtime {
 	struct listener_table *lt;
 	const struct stack_stats *stack;
 	uint64_t started_us;
+	unsigned start_max_conns;
 	uint64_t generation, reloads, reload_failures;
 	char last_error[RUNTIME_ERR_LEN];
 	struct conf *reload_cfg;

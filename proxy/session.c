@@ -1586,14 +1586,9 @@ struct session_table *session_table_create(const struct conf *cfg,
 	}
 	st->lt = lt;
 	st->epfd = epfd;
-	st->connect_timeout_us = (stack_time_us)cfg->defaults.connect_timeout_ms * 1000;
-	st->idle_timeout_us = (stack_time_us)cfg->defaults.idle_timeout_s * 1000000;
-	st->max = cfg->defaults.max_connections;
-	st->halfclosed_us = (stack_time_us)cfg->defaults.halfclosed_timeout_s * 1000000;
-	st->lifetime_us = (stack_time_us)cfg->defaults.max_lifetime_s * 1000000;
-	st->retries = cfg->defaults.retries;
 	dlist_init(&st->halfclosed);
 	dlist_init(&st->lifetime);
+	session_set_defaults(st, &cfg->defaults);
 	st->next_id = 1;
 	dlist_init(&st->connecting);
 	dlist_init(&st->idle);
@@ -1635,6 +1630,31 @@ void session_table_destroy(struct session_table *st)
 void session_set_now(struct session_table *st, stack_time_us now)
 {
 	st->now = now;
+}
+
+/**
+ * session_set_defaults() - take the timeouts and limits of "defaults"
+ * @st:		the table
+ * @d:		the defaults (at start, and again on every reload)
+ *
+ * They apply from now on to every session: the timer lists compare each
+ * entry with one shared timeout. A timeout turned off (0) empties its FIFO,
+ * whose entries would otherwise all look expired; one turned on covers the
+ * sessions that enter its FIFO from now on. A lower max_connections refuses
+ * new sessions until the count is below it.
+ */
+void session_set_defaults(struct session_table *st, const struct conf_defaults *d)
+{
+	st->connect_timeout_us = (stack_time_us)d->connect_timeout_ms * 1000;
+	st->idle_timeout_us = (stack_time_us)d->idle_timeout_s * 1000000;
+	st->max = d->max_connections;
+	st->halfclosed_us = (stack_time_us)d->halfclosed_timeout_s * 1000000;
+	st->lifetime_us = (stack_time_us)d->max_lifetime_s * 1000000;
+	st->retries = d->retries;
+	while (!st->halfclosed_us && !dlist_empty(&st->halfclosed))
+		dlist_del(st->halfclosed.next);
+	while (!st->lifetime_us && !dlist_empty(&st->lifetime))
+		dlist_del(st->lifetime.next);
 }
 
 /**

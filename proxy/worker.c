@@ -255,6 +255,8 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.max_conns = worker_stack_pool(w->cfg->defaults.max_connections),
 		.ops = &session_stack_ops,
 		.app = w->st,
+		.cc = w->cfg->defaults.congestion == CONF_CC_NEWRENO ? STACK_CC_NEWRENO
+								      : STACK_CC_CUBIC,
 		.link = { .send = link_tap_send, .ctx = w->tap },
 	};
 
