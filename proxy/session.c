@@ -680,15 +680,17 @@ static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
 		return 0;
 	n = send(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		int err = errno;
+
+		if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
 			s->flags |= SF_SND_BLOCKED;
 			session_epoll_sync(s);
 			return 0;
 		}
 		log_debug_rl("session %llu: send to backend: %s",
-			     (unsigned long long)s->id, strerror(errno));
-		session_note_end(s, errno == ECONNRESET || errno == EPIPE ? CONNLOG_BACKEND_RST
-									  : CONNLOG_ERROR);
+			     (unsigned long long)s->id, strerror(err));
+		session_note_end(s, err == ECONNRESET || err == EPIPE ? CONNLOG_BACKEND_RST
+								      : CONNLOG_ERROR);
 		session_teardown(s, END_RESET);
 		return 0;
 	}
