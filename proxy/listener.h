@@ -148,5 +148,6 @@ void listener_table_free(struct listener_table *t);
 struct listener *listener_find(struct listener_table *t, uint32_t vip, uint16_t port);
 void listener_table_set_draining(struct listener_table *t, bool on);
 bool listener_table_any_addr(const struct listener_table *t);
+const char *backend_state_name(const struct backend *b);
 
 #endif /* TCPGATE_LISTENER_H */

@@ -48,7 +48,7 @@ static const struct metric_def stack_defs[] = {
 	SS(tx_gso_frames, "interface_tx_gso_frames_total", "TCP GSO frames sent (offload)", 1),
 	SS(drop_offload_bad, "interface_offload_bad_drops_total", "Frames with contradicting offload metadata", 1),
 	SS(drop_ip_bad_checksum, "ip_bad_checksum_total", "IPv4 headers with a bad checksum", 1),
-	SS(drop_ip_not_for_us, "ip_not_for_us_total", "IPv4 packets for another address", 1),
+	SS(drop_ip_not_for_us, "ip_not_local_total", "IPv4 packets to an address that is not local", 1),
 	SS(icmp_echo_replies, "icmp_echo_replies_total", "ICMP echo replies sent", 1),
 	SS(arp_replies_sent, "arp_replies_total", "ARP replies sent", 1),
 	SS(connections_active, "tcp_connections_active", "TCP connections in the table", 0),

@@ -6,7 +6,9 @@
  *
  * Off the data path (control thread): reload_prepare() parses and validates
  * the file with conf_load(), refuses changes to what cannot change live
- * (interface, stats, control), checks that this build supports every
+ * (interface, stats, control, defaults.congestion, and a
+ * defaults.max_connections above the start value, which sized the stack's
+ * connection pool), checks that this build supports every
  * listener, and builds the new listener table. Any problem leaves the
  * running configuration untouched: the errors ("FILE:LINE: message") go to
  * the caller, the log, and /stats (config.reload_failures, last_error).
@@ -35,13 +37,26 @@
  * The workers are stopped for the time of a table copy (microseconds), on
  * a reload only; the data path itself takes no lock. With one worker this
  * is the same sequence with a rendezvous of one.
+ * Each worker also hands the new defaults (timeouts, retries, limit) to its
+ * session table, which applies them from then on (existing sessions too:
+ * the timer lists share one timeout).
  * A SYN for a removed listener finds no listener and is answered with RST;
- * a removed backend is never picked again. VIPs are never withdrawn on
- * reload (established connections to them must keep flowing); a removed
- * listener's address keeps answering ARP until restart.
+ * a removed backend is never picked again.
+ *
+ * Addresses: a VIP that no listener of the new table uses is withdrawn from
+ * the stack (stack_del_vip()) once no session to it is left, so that the
+ * connections draining on it keep their ARP entry and their packets; until
+ * then new SYNs to it get RST like any port without a listener. Withdrawn,
+ * it answers neither ARP nor ICMP, and IPv4 to it is dropped and counted
+ * (ip_not_local). The last "*" listener's promiscuous mode ends the same
+ * way. The check runs after each reload and once a second. With several
+ * workers the address is withdrawn only when no worker has a connection to
+ * it (struct rt_withdraw): an ARP request may reach any worker's queue, so
+ * every stack must keep answering while any connection drains.
  */
 #include "proxy/reload.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +107,123 @@ void reload_old_unref(struct reload_old *old)
 }
 
 /**
+ * struct vip_refs - session_for_each() argument counting sessions on a VIP
+ * @addr:	the VIP (ignored with @any)
+ * @any:	count sessions of "*" listeners instead
+ * @n:		sessions found
+ */
+struct vip_refs {
+	uint32_t addr;
+	bool any;
+	size_t n;
+};
+
+/**
+ * count_vip_refs() - session_for_each() callback for struct vip_refs
+ * @arg:	struct vip_refs
+ * @l:		the session's listener
+ * @b:		its backend (unused)
+ */
+static void count_vip_refs(void *arg, struct listener **l, struct backend **b)
+{
+	struct vip_refs *v = arg;
+	const struct conf_listener *cl = (*l)->conf;
+
+	(void)b;
+	if (v->any ? cl->any_addr : (!cl->any_addr && cl->addr == v->addr))
+		v->n++;
+}
+
+/**
+ * table_uses_addr() - whether a listener of a table has this VIP
+ * @t:		table
+ * @addr:	address, host order
+ *
+ * Return: true if some listener's address is @addr
+ */
+static bool table_uses_addr(const struct listener_table *t, uint32_t addr)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->l[i].conf->any_addr && t->l[i].conf->addr == addr)
+			return true;
+	return false;
+}
+
+/**
+ * reload_note_withdrawn() - after a swap, list the addresses to withdraw
+ * @rw:		the worker's reload state
+ * @ot:		the replaced table
+ * @nt:		the new table
+ *
+ * An address the new table uses again is taken off the list (it was added
+ * back by reload_add_vips()).
+ */
+static void reload_note_withdrawn(struct reload_worker *rw, const struct listener_table *ot,
+				  const struct listener_table *nt)
+{
+	size_t i, j;
+
+	for (i = 0; i < rw->n_withdraw;) {
+		if (table_uses_addr(nt, rw->withdraw[i]))
+			rw->withdraw[i] = rw->withdraw[--rw->n_withdraw];
+		else
+			i++;
+	}
+	for (i = 0; i < ot->n; i++) {
+		const struct conf_listener *cl = ot->l[i].conf;
+
+		if (cl->any_addr || table_uses_addr(nt, cl->addr))
+			continue;
+		for (j = 0; j < rw->n_withdraw && rw->withdraw[j] != cl->addr; j++)
+			;
+		if (j == rw->n_withdraw && rw->n_withdraw < RELOAD_MAX_WITHDRAW)
+			rw->withdraw[rw->n_withdraw++] = cl->addr;
+	}
+	if (listener_table_any_addr(nt))
+		rw->withdraw_any = false;
+	else if (listener_table_any_addr(ot))
+		rw->withdraw_any = true;
+}
+
+/**
+ * reload_withdraw() - withdraw the listed addresses nobody is connected to
+ * @rw:		the worker's reload state
+ * @st:		sessions (not inside a callback)
+ */
+static void reload_withdraw(struct reload_worker *rw, struct session_table *st)
+{
+	char a[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < rw->n_withdraw;) {
+		struct vip_refs v = { .addr = rw->withdraw[i] };
+		struct in_addr ia = { .s_addr = htonl(v.addr) };
+
+		session_for_each(st, count_vip_refs, &v);
+		if (!runtime_withdraw_report(rw->rt, v.addr, rw->index, v.n > 0)) {
+			i++;
+			continue;
+		}
+		/* -ENOENT: it was the interface address, which stays */
+		if (!stack_del_vip(rw->stack, v.addr))
+			log_info("reload: address %s withdrawn: no listener and no connection left "
+				 "(no more ARP, ICMP or TCP for it)",
+				 inet_ntop(AF_INET, &ia, a, sizeof(a)));
+		rw->withdraw[i] = rw->withdraw[--rw->n_withdraw];
+	}
+	if (rw->withdraw_any) {
+		struct vip_refs v = { .any = true };
+
+		session_for_each(st, count_vip_refs, &v);
+		if (runtime_withdraw_report(rw->rt, 0, rw->index, v.n > 0)) {
+			stack_set_promiscuous_ip(rw->stack, false);
+			rw->withdraw_any = false;
+			log_info("reload: no \"*\" listener and no connection of one left: "
+				 "accepting only the interface address and the VIPs");
+		}
+	}
+}
+
+/**
  * reload_fixed_changed() - the first setting that cannot change live
  * @o:		running configuration
  * @n:		new configuration
@@ -116,6 +248,9 @@ static const char *reload_fixed_changed(const struct conf *o, const struct conf 
 		return "stats listen";
 	if (strcmp(o->control_socket, n->control_socket))
 		return "control socket";
+	/* the stack's congestion control is chosen once, for all connections */
+	if (o->defaults.congestion != n->defaults.congestion)
+		return "defaults.congestion";
 	return NULL;
 }
 
@@ -143,6 +278,13 @@ int reload_prepare(struct runtime *rt, struct conf **cfg, struct listener_table 
 	if (what) {
 		snprintf(err, errlen, "%s: %s cannot change on reload; restart tcpgate "
 			 "to change it\n", (*cfg)->path, what);
+		goto fail;
+	}
+	if ((*cfg)->defaults.max_connections > rt->start_max_conns) {
+		snprintf(err, errlen, "%s: defaults.max_connections %u is above %u, the value "
+			 "tcpgate started with (its connection table was sized for it); "
+			 "restart tcpgate to raise it\n", (*cfg)->path,
+			 (*cfg)->defaults.max_connections, rt->start_max_conns);
 		goto fail;
 	}
 	if (listener_table_check(*cfg, err, errlen))
@@ -490,6 +632,31 @@ static struct reload_old *reload_swap(struct runtime *rt, char *msg, size_t msgl
 }
 
 /**
+ * reload_mark_withdrawals_locked() - supervisor: record the addresses a
+ *				      reload gave up, and those it took back
+ * @rt:		the runtime (lock held, workers parked)
+ * @ot:		the replaced table
+ * @nt:		the new table
+ */
+static void reload_mark_withdrawals_locked(struct runtime *rt, const struct listener_table *ot,
+					   const struct listener_table *nt)
+{
+	for (size_t i = 0; i < ot->n; i++) {
+		const struct conf_listener *cl = ot->l[i].conf;
+
+		if (!cl->any_addr && !table_uses_addr(nt, cl->addr))
+			runtime_withdraw_begin_locked(rt, cl->addr);
+	}
+	for (size_t i = 0; i < nt->n; i++)
+		if (!nt->l[i].conf->any_addr)
+			runtime_withdraw_cancel_locked(rt, nt->l[i].conf->addr);
+	if (listener_table_any_addr(nt))
+		runtime_withdraw_cancel_locked(rt, 0);
+	else if (listener_table_any_addr(ot))
+		runtime_withdraw_begin_locked(rt, 0);
+}
+
+/**
  * reload_coordinate() - supervisor: apply a configuration handed over by
  *			 the control thread, with every worker parked (see the
  *			 file comment)
@@ -534,6 +701,7 @@ struct reload_old *reload_coordinate(struct runtime *rt, bool stopping)
 	rt->park_open = false;
 	if (old) {
 		reload_log_diff(&old->lt, rt->lt);
+		reload_mark_withdrawals_locked(rt, &old->lt, rt->lt);
 		rt->park_old = old;
 	}
 	reload_answer(rt, ret, msg);
@@ -614,11 +782,15 @@ void reload_worker_park(struct reload_worker *rw, struct runtime *rt, struct sta
 
 	if (!old)
 		return;
+	session_set_defaults(st, &(*cfg)->defaults);
 	rc = (struct remap_ctx){ .ot = &old->lt, .nt = rt->lt };
 	session_for_each(st, remap_session, &rc);
+	reload_note_withdrawn(rw, &old->lt, rt->lt);
 	reload_retire(rw, old, rc.left,
 		      now + (stack_time_us)(*cfg)->defaults.drain_timeout_s * 1000000ULL);
 	reload_gc(rw, st);
+	rw->stack = stack;
+	reload_withdraw(rw, st);
 }
 
 /**
@@ -656,6 +828,8 @@ void reload_timers(struct reload_worker *rw, struct session_table *st, stack_tim
 	}
 	if (rw->retired)
 		reload_gc(rw, st);
+	if (rw->n_withdraw || rw->withdraw_any)
+		reload_withdraw(rw, st);
 }
 
 /**

@@ -18,13 +18,28 @@
 struct reload_retired;
 struct reload_old;
 
+#define RELOAD_MAX_WITHDRAW	256	/* the stack's VIP table size */
+
 /**
  * struct reload_worker - the worker's reload state
  * @retired:	listener tables replaced by a reload that live sessions still
  *		point into (removed listeners or backends), oldest last
+ * @stack:	the worker's stack (set by reload_worker_park())
+ * @rt:		the runtime, where the workers agree on withdrawals
+ * @index:	this worker's index
+ * @withdraw:	VIPs no listener uses any more, answered until their last
+ *		session ends; @n_withdraw of them
+ * @withdraw_any: the last "*" listener is gone: accept any address until
+ *		its last session ends
  */
 struct reload_worker {
 	struct reload_retired *retired;
+	struct stack *stack;
+	struct runtime *rt;
+	unsigned index;
+	uint32_t withdraw[RELOAD_MAX_WITHDRAW];
+	size_t n_withdraw;
+	bool withdraw_any;
 };
 
 int reload_prepare(struct runtime *rt, struct conf **cfg, struct listener_table *nlt,

@@ -88,6 +88,7 @@ int runtime_init(struct runtime *rt, struct conf *cfg, struct listener_table *lt
 	rt->lt = lt;
 	rt->generation = 1;
 	rt->started_us = runtime_now_us();
+	rt->start_max_conns = cfg->defaults.max_connections;
 	return 0;
 }
 
@@ -421,4 +422,80 @@ int runtime_reload(struct runtime *rt, struct conf *cfg, struct listener_table *
 		 "the supervisor did not answer in time" : rt->reload_msg);
 	pthread_mutex_unlock(&rt->lock);
 	return rc;
+}
+
+/**
+ * runtime_withdraw_find_locked() - the pending withdrawal of @addr
+ * @rt:		the runtime (lock held)
+ * @addr:	address, 0 for "*"
+ *
+ * Return: the entry, or NULL
+ */
+static struct rt_withdraw *runtime_withdraw_find_locked(struct runtime *rt, uint32_t addr)
+{
+	for (size_t i = 0; i < rt->n_withdraw; i++)
+		if (rt->withdraw[i].addr == addr)
+			return &rt->withdraw[i];
+	return NULL;
+}
+
+/**
+ * runtime_withdraw_begin_locked() - a reload gave up @addr: every worker is
+ *				     busy with it until it reports otherwise
+ * @rt:		the runtime (lock held, workers parked)
+ * @addr:	address, 0 for "*"
+ */
+void runtime_withdraw_begin_locked(struct runtime *rt, uint32_t addr)
+{
+	struct rt_withdraw *w = runtime_withdraw_find_locked(rt, addr);
+	uint64_t all = rt->n_workers >= 64 ? UINT64_MAX : (1ULL << rt->n_workers) - 1;
+
+	if (!w) {
+		if (rt->n_withdraw == RUNTIME_MAX_WITHDRAW)
+			return;		/* cannot happen: one entry per VIP slot */
+		w = &rt->withdraw[rt->n_withdraw++];
+		w->addr = addr;
+	}
+	w->busy = all;
+}
+
+/**
+ * runtime_withdraw_cancel_locked() - a reload uses @addr again
+ * @rt:		the runtime (lock held, workers parked)
+ * @addr:	address, 0 for "*"
+ */
+void runtime_withdraw_cancel_locked(struct runtime *rt, uint32_t addr)
+{
+	struct rt_withdraw *w = runtime_withdraw_find_locked(rt, addr);
+
+	if (w)
+		*w = rt->withdraw[--rt->n_withdraw];
+}
+
+/**
+ * runtime_withdraw_report() - worker: say whether it still has connections
+ *			       to @addr; may it withdraw the address now?
+ * @rt:		the runtime
+ * @addr:	address, 0 for "*"
+ * @worker:	the worker's index
+ * @busy:	it still has connections to @addr
+ *
+ * Return: true when no worker has any (or nothing is pending for @addr)
+ */
+bool runtime_withdraw_report(struct runtime *rt, uint32_t addr, unsigned worker, bool busy)
+{
+	struct rt_withdraw *w;
+	bool idle = true;
+
+	pthread_mutex_lock(&rt->lock);
+	w = runtime_withdraw_find_locked(rt, addr);
+	if (w) {
+		if (busy)
+			w->busy |= 1ULL << worker;
+		else
+			w->busy &= ~(1ULL << worker);
+		idle = !w->busy;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return idle;
 }

@@ -29,6 +29,21 @@
 #define RUNTIME_SNAP_MAX_AGE_US	250000	/* a snapshot younger than this is reused */
 #define RUNTIME_ERR_LEN		8192
 #define RUNTIME_MAX_WORKERS	64	/* interface.workers range */
+#define RUNTIME_MAX_WITHDRAW	257	/* the stack's VIP table, plus "*" */
+
+/**
+ * struct rt_withdraw - an address the listeners gave up, not yet withdrawn
+ *			everywhere (see reload.c, "Addresses")
+ * @addr:	the VIP, or 0 for the last "*" listener's promiscuous mode
+ * @busy:	bit i set while worker i may still have connections to it;
+ *		all set when the reload gives it up, each worker clears its
+ *		own, and a worker withdraws it from its stack only at 0 (an
+ *		ARP request for it may reach any worker's queue)
+ */
+struct rt_withdraw {
+	uint32_t addr;
+	uint64_t busy;
+};
 
 /* Requests (bits of runtime.requests for the supervisor, rt_worker.requests
  * for a worker) */
@@ -96,6 +111,8 @@ struct rt_sample {
  * @n_workers:	workers, @w their slots
  * @active:	sessions of all workers (defaults.max_connections, atomic)
  * @started_us:	CLOCK_MONOTONIC microseconds at start
+ * @start_max_conns: defaults.max_connections at start: the stack's connection
+ *		pool was sized for it, so a reload may not raise the limit above
  * @generation, @reloads, @reload_failures: config counters for /stats
  * @last_error:	last reload failure ("" none)
  * @reload_cfg, @reload_lt: a validated configuration handed to the worker
@@ -125,6 +142,7 @@ struct runtime {
 	struct rt_worker w[RUNTIME_MAX_WORKERS];
 	uint64_t active;
 	uint64_t started_us;
+	unsigned start_max_conns;
 	uint64_t generation, reloads, reload_failures;
 	char last_error[RUNTIME_ERR_LEN];
 	struct conf *reload_cfg;
@@ -142,6 +160,8 @@ struct runtime {
 	int park_rc;
 	char park_msg[256];
 	struct reload_old *park_old;
+	struct rt_withdraw withdraw[RUNTIME_MAX_WITHDRAW];
+	size_t n_withdraw;
 	struct rt_sample ring[RUNTIME_RING];
 	size_t ring_n, ring_pos;
 	uint64_t sessions;
@@ -167,5 +187,8 @@ void runtime_add_sample(struct runtime *rt, const struct rt_sample *s);
 int runtime_reload(struct runtime *rt, struct conf *cfg, struct listener_table *nlt,
 		   char *msg, size_t msglen);
 void runtime_reload_failed(struct runtime *rt, const char *err);
+void runtime_withdraw_begin_locked(struct runtime *rt, uint32_t addr);
+void runtime_withdraw_cancel_locked(struct runtime *rt, uint32_t addr);
+bool runtime_withdraw_report(struct runtime *rt, uint32_t addr, unsigned worker, bool busy);
 
 #endif /* TCPGATE_RUNTIME_H */

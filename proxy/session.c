@@ -40,7 +40,10 @@
  *   TCP_EV_CLOSED: close the backend if still open; the session is freed
  *	after the current batch (never inside a callback)
  *
- * Every way out goes through session_teardown().
+ * Every way out goes through session_teardown(). Each path notes why with
+ * session_note_end(); on a listener with log = true, session_release(), the
+ * one place every session ends, writes the connection log line
+ * (proxy/connlog.c).
  *
  * Callbacks must not call back into the stack, so what a callback decides
  * that needs a tcp_*() call is recorded in @deferred and the session is put
@@ -90,6 +93,7 @@
 #include <arpa/inet.h>
 
 #include "proxy/balance.h"
+#include "proxy/connlog.h"
 #include "proxy/health.h"
 #include "proxy/log.h"
 #include "proxy/proxy_proto.h"
@@ -173,6 +177,8 @@ struct dlist {
  * @next:	deferred list, dead list or free list link
  * @in_defer:	on the deferred list
  * @id:		sequence number for logs
+ * @bytes_in, @bytes_out: client -> backend taken, backend -> client acked
+ * @end:	why it ended, for the connection log (session_note_end())
  */
 struct session {
 	struct session_table *st;
@@ -201,6 +207,8 @@ struct session {
 	struct session *next;
 	bool in_defer;
 	uint64_t id;
+	uint64_t bytes_in, bytes_out;
+	enum connlog_reason end;
 };
 
 /**
@@ -385,6 +393,39 @@ static struct session *session_alloc(struct session_table *st)
 }
 
 /**
+ * session_note_end() - record why a session ends, for the connection log
+ * @s:		the session
+ * @r:		what happened: the first abnormal event wins over an orderly
+ *		close, and the first side to close wins between those
+ */
+static void session_note_end(struct session *s, enum connlog_reason r)
+{
+	if (s->end == CONNLOG_UNKNOWN ||
+	    (connlog_reason_is_normal(s->end) && !connlog_reason_is_normal(r)))
+		s->end = r;
+}
+
+/**
+ * session_log_close() - the connection log line of a finished session
+ * @s:		the session, its listener has log = true
+ */
+static void session_log_close(const struct session *s)
+{
+	struct connlog_rec r = {
+		.listener = s->l->conf->name,
+		.tuple = s->tuple,
+		.backend_addr = s->dst_addr,
+		.backend_port = s->dst_port,
+		.bytes_in = s->bytes_in,
+		.bytes_out = s->bytes_out,
+		.duration_us = s->st->now - s->started,
+		.reason = s->end,
+	};
+
+	connlog_write(&r);
+}
+
+/**
  * session_release() - return a finished session to the free list
  * @s:		the session: no connection, no socket, on no list
  */
@@ -393,6 +434,8 @@ static void session_release(struct session *s)
 	struct session_table *st = s->st;
 
 	assert(!s->conn && s->fd < 0 && !s->in_defer);
+	if (s->l->conf->log)
+		session_log_close(s);
 	LSTAT_DEC(s->l, connections_active);
 	if (s->b)
 		LSTAT_DEC(s->b, connections_active);
@@ -654,13 +697,17 @@ static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
 		return 0;
 	n = send(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		int err = errno;
+
+		if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
 			s->flags |= SF_SND_BLOCKED;
 			session_epoll_sync(s);
 			return 0;
 		}
 		log_debug_rl("session %llu: send to backend: %s",
-			     (unsigned long long)s->id, strerror(errno));
+			     (unsigned long long)s->id, strerror(err));
+		session_note_end(s, err == ECONNRESET || err == EPIPE ? CONNLOG_BACKEND_RST
+								      : CONNLOG_ERROR);
 		session_teardown(s, END_RESET);
 		return 0;
 	}
@@ -668,6 +715,7 @@ static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
 		s->flags |= SF_SND_BLOCKED;
 		session_epoll_sync(s);
 	}
+	s->bytes_in += (uint64_t)n;
 	LSTAT_ADD(s->l, bytes_in, (uint64_t)n);
 	LSTAT_ADD(s->b, bytes_in, (uint64_t)n);
 	session_touch(s);
@@ -820,6 +868,7 @@ static void session_acked(void *app, struct tcp_conn *c, void *ctx, size_t n)
 	if (s->peek_off >= 0)
 		s->peek_off = (size_t)s->peek_off > n ? s->peek_off - (int32_t)n : 0;
 	s->announced = s->announced > n ? s->announced - n : 0;
+	s->bytes_out += n;
 	LSTAT_ADD(s->l, bytes_out, (uint64_t)n);
 	LSTAT_ADD(s->b, bytes_out, (uint64_t)n);
 	session_touch(s);
@@ -838,6 +887,7 @@ static void session_pump(struct session *s)
 	    (s->flags & SF_BACKEND_EOF))
 		return;
 	if (ioctl(s->fd, SIOCINQ, &inq) < 0 || inq < 0) {
+		session_note_end(s, CONNLOG_ERROR);
 		session_teardown(s, END_RESET);
 		return;
 	}
@@ -892,6 +942,7 @@ static void session_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_eve
 		break;
 	case TCP_EV_PEER_FIN:
 		s->flags |= SF_CLIENT_FIN;
+		session_note_end(s, CONNLOG_CLIENT_FIN);
 		session_halfclosed(s);
 		if (s->fd >= 0 && shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
 			log_debug_rl("session %llu: shutdown: %s",
@@ -899,6 +950,7 @@ static void session_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_eve
 		break;
 	case TCP_EV_RESET:
 	case TCP_EV_TIMEOUT:
+		session_note_end(s, ev == TCP_EV_RESET ? CONNLOG_CLIENT_RST : CONNLOG_CLIENT_TIMEOUT);
 		session_teardown(s, END_CLIENT_GONE);
 		break;
 	case TCP_EV_CLOSED:
@@ -1059,6 +1111,7 @@ static int session_backend_ready(struct session *s)
 	s->sndbuf = st->sndbuf_initial;	/* session_space() rereads it as the queue grows */
 	session_epoll_sync(s);
 	if (n && send(s->fd, hdr, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n) {
+		session_note_end(s, CONNLOG_ERROR);
 		log_warn_rl("session %llu: PROXY header not sent", (unsigned long long)s->id);
 		s->flags |= SF_CONNECTING;	/* still pending: reject, not abort */
 		return -EIO;
@@ -1110,6 +1163,7 @@ static enum stack_syn_verdict session_syn_failed(struct session *s, struct tcp_c
 	struct listener *l = s->l;
 
 	tcp_conn_set_ctx(c, NULL);
+	session_note_end(s, CONNLOG_CONNECT_FAILED);
 	session_close_fd(s, true);
 	session_unlink(s);
 	s->conn = NULL;
@@ -1195,6 +1249,7 @@ static void session_connect_failed(struct session *s, int err)
 		s->flags |= SF_CONNECTING;
 	}
 	LSTAT_INC(s->l, connections_refused);
+	session_note_end(s, CONNLOG_CONNECT_FAILED);
 	session_teardown(s, END_CONNECT_FAILED);
 }
 
@@ -1230,6 +1285,7 @@ static void session_connect_done(struct session *s, uint32_t events)
 		s->flags |= SF_CONNECTING;	/* still pending: reject, not abort */
 	}
 	LSTAT_INC(s->l, connections_refused);
+	session_note_end(s, CONNLOG_CONNECT_FAILED);
 	if (s->conn)
 		session_teardown(s, END_CONNECT_FAILED);
 }
@@ -1283,11 +1339,14 @@ void session_io(struct session_table *st, void *ref, uint32_t events)
 		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l);
 		log_debug_rl("session %llu: backend error: %s", (unsigned long long)s->id,
 			     strerror(err));
+		session_note_end(s, err == ECONNRESET || err == EPIPE ? CONNLOG_BACKEND_RST
+								      : CONNLOG_ERROR);
 		session_teardown(s, END_RESET);
 		return;
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP)) {
 		s->flags |= SF_BACKEND_HUP;
+		session_note_end(s, CONNLOG_BACKEND_EOF);
 		session_halfclosed(s);
 	}
 	if (events & EPOLLOUT)
@@ -1365,6 +1424,7 @@ static void session_limit_timers(struct session_table *st)
 			break;
 		log_debug_rl("session %llu: half-closed timeout", (unsigned long long)s->id);
 		LSTAT_INC(s->l, halfclosed_timeouts);
+		session_note_end(s, CONNLOG_HALFCLOSED_TIMEOUT);
 		session_teardown(s, END_RESET);
 		dlist_del(&s->hc);
 	}
@@ -1375,6 +1435,7 @@ static void session_limit_timers(struct session_table *st)
 			break;
 		log_debug_rl("session %llu: maximum lifetime", (unsigned long long)s->id);
 		LSTAT_INC(s->l, lifetime_expired);
+		session_note_end(s, CONNLOG_LIFETIME);
 		session_teardown(s, (s->flags & SF_CONNECTING) ? END_CONNECT_FAILED : END_RESET);
 		dlist_del(&s->life);
 	}
@@ -1400,6 +1461,7 @@ void session_timers(struct session_table *st)
 		if (s->last_active + st->idle_timeout_us > st->now)
 			break;
 		log_debug_rl("session %llu: idle timeout", (unsigned long long)s->id);
+		session_note_end(s, CONNLOG_IDLE_TIMEOUT);
 		session_teardown(s, END_RESET);
 	}
 	session_watch_poll(st);
@@ -1446,12 +1508,18 @@ stack_time_us session_next_timer(const struct session_table *st)
  */
 void session_abort_all(struct session_table *st)
 {
-	while (!dlist_empty(&st->connecting))
-		session_teardown(container_of(st->connecting.next, struct session, timer),
-				 END_CONNECT_FAILED);
-	while (!dlist_empty(&st->idle))
-		session_teardown(container_of(st->idle.next, struct session, timer),
-				 END_RESET);
+	while (!dlist_empty(&st->connecting)) {
+		struct session *s = container_of(st->connecting.next, struct session, timer);
+
+		session_note_end(s, CONNLOG_DRAIN);
+		session_teardown(s, END_CONNECT_FAILED);
+	}
+	while (!dlist_empty(&st->idle)) {
+		struct session *s = container_of(st->idle.next, struct session, timer);
+
+		session_note_end(s, CONNLOG_DRAIN);
+		session_teardown(s, END_RESET);
+	}
 }
 
 /* --- callbacks wrapper: track that we are inside the stack ------------------ */
@@ -1565,14 +1633,9 @@ struct session_table *session_table_create(const struct conf *cfg,
 	}
 	st->lt = lt;
 	st->epfd = epfd;
-	st->connect_timeout_us = (stack_time_us)cfg->defaults.connect_timeout_ms * 1000;
-	st->idle_timeout_us = (stack_time_us)cfg->defaults.idle_timeout_s * 1000000;
-	st->max = cfg->defaults.max_connections;
-	st->halfclosed_us = (stack_time_us)cfg->defaults.halfclosed_timeout_s * 1000000;
-	st->lifetime_us = (stack_time_us)cfg->defaults.max_lifetime_s * 1000000;
-	st->retries = cfg->defaults.retries;
 	dlist_init(&st->halfclosed);
 	dlist_init(&st->lifetime);
+	session_set_defaults(st, &cfg->defaults);
 	st->next_id = 1;
 	dlist_init(&st->connecting);
 	dlist_init(&st->idle);
@@ -1628,6 +1691,31 @@ void session_table_destroy(struct session_table *st)
 void session_set_now(struct session_table *st, stack_time_us now)
 {
 	st->now = now;
+}
+
+/**
+ * session_set_defaults() - take the timeouts and limits of "defaults"
+ * @st:		the table
+ * @d:		the defaults (at start, and again on every reload)
+ *
+ * They apply from now on to every session: the timer lists compare each
+ * entry with one shared timeout. A timeout turned off (0) empties its FIFO,
+ * whose entries would otherwise all look expired; one turned on covers the
+ * sessions that enter its FIFO from now on. A lower max_connections refuses
+ * new sessions until the count is below it.
+ */
+void session_set_defaults(struct session_table *st, const struct conf_defaults *d)
+{
+	st->connect_timeout_us = (stack_time_us)d->connect_timeout_ms * 1000;
+	st->idle_timeout_us = (stack_time_us)d->idle_timeout_s * 1000000;
+	st->max = d->max_connections;
+	st->halfclosed_us = (stack_time_us)d->halfclosed_timeout_s * 1000000;
+	st->lifetime_us = (stack_time_us)d->max_lifetime_s * 1000000;
+	st->retries = d->retries;
+	while (!st->halfclosed_us && !dlist_empty(&st->halfclosed))
+		dlist_del(st->halfclosed.next);
+	while (!st->lifetime_us && !dlist_empty(&st->lifetime))
+		dlist_del(st->lifetime.next);
 }
 
 /**
@@ -1702,6 +1790,7 @@ size_t session_abort_if(struct session_table *st,
 
 			if (!s->l || !s->conn || (s->flags & SF_DEAD) || !pred(arg, s->l, s->b))
 				continue;
+			session_note_end(s, CONNLOG_DRAIN);
 			session_teardown(s, (s->flags & SF_CONNECTING) ? END_CONNECT_FAILED
 								  : END_RESET);
 			n++;

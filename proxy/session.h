@@ -35,6 +35,7 @@ void session_timers(struct session_table *st);
 stack_time_us session_next_timer(const struct session_table *st);
 void session_flush(struct session_table *st);
 void session_set_draining(struct session_table *st, bool on);
+void session_set_defaults(struct session_table *st, const struct conf_defaults *d);
 void session_abort_all(struct session_table *st);
 size_t session_count(const struct session_table *st);
 bool session_peek_off_supported(const struct session_table *st);

@@ -200,19 +200,6 @@ static json_t *stats_check(const struct backend *b)
 }
 
 /**
- * stats_backend_state() - "up", "down" or "drain" (weight 0)
- * @b:		the backend
- *
- * Return: static string
- */
-static const char *stats_backend_state(const struct backend *b)
-{
-	if (!LOAD(b->weight))
-		return "drain";
-	return LOAD(b->check.down) ? "down" : "up";
-}
-
-/**
  * stats_backend() - one entry of a listener's "backends"
  * @b:		the backend
  *
@@ -224,7 +211,7 @@ static json_t *stats_backend(const struct backend *b)
 	const struct backend_stats *s = &b->stats;
 
 	json_object_set_new(o, "address", json_addr_port(b->addr, b->port));
-	json_object_set_new(o, "state", json_string(stats_backend_state(b)));
+	json_object_set_new(o, "state", json_string(backend_state_name(b)));
 	json_object_set_new(o, "weight", json_integer(b->weight));
 	JSON_CTR(o, s, connections_active);
 	JSON_CTR(o, s, connections_total);

@@ -230,6 +230,8 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.max_conns = worker_stack_pool(w->cfg->defaults.max_connections),
 		.ops = &session_stack_ops,
 		.app = w->st,
+		.cc = w->cfg->defaults.congestion == CONF_CC_NEWRENO ? STACK_CC_NEWRENO
+								      : STACK_CC_CUBIC,
 		.link = worker_link_output(&w->link),
 		.glean_on_link = ifc->workers > 1,
 	};
@@ -372,6 +374,8 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 	w->lt = lt;
 	w->rt = rt;
 	w->index = index;
+	w->rw.rt = rt;
+	w->rw.index = index;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0) {
 		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
