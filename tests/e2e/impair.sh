@@ -8,8 +8,11 @@
 # duplication and corruption from tcpgate's own link fault injector
 # (interface.fault). Every transfer must finish within its timeout, and the
 # SHA-256 of what each end sent must equal what the other end received.
-# TG_OFFLOAD=true runs any of them with offload on (GSO frames are then
-# impaired whole; t_impair_offload.sh does that in make test).
+# They run with offload = false unless TG_OFFLOAD says otherwise, so loss and
+# faults hit single wire segments; TG_OFFLOAD=true runs any of them with
+# offload on (GSO frames are then impaired whole; t_impair_offload.sh does
+# that in make test).
+TG_OFFLOAD=${TG_OFFLOAD:-false}
 
 if [ -n "${E2E_LONG:-}" ]; then
 	IMPAIR_MIB=${E2E_IMPAIR_MIB:-200}

@@ -293,7 +293,8 @@ EOF
 # tg_config LISTENER_BLOCK...: write $TG_CFG with the standard interface, a free
 # stats port and the control socket in the temp dir. $TG_DEFAULTS, when set, is the
 # body of the defaults group (default: a 1 s connect timeout and a 1 s drain);
-# $TG_OFFLOAD sets interface.offload (default false); $TG_IFACE_EXTRA is added to
+# $TG_OFFLOAD sets interface.offload (default true, tcpgate's own default; the
+# impairment tests and t_bulk pin false); $TG_IFACE_EXTRA is added to
 # the interface group (e.g. "workers = 2;"). $TG_TYPE sets interface.type (default
 # tap) and $TG_LINK_NS interface.netns (default the client namespace; tg_packet_link
 # sets both for an AF_PACKET link on a veth).
@@ -313,7 +314,7 @@ interface = {
   name    = "$TG_IF";
   netns   = "${TG_LINK_NS:-$TG_NS}";
   address = "$TG_GW_IP/${TG_PREFIX:-24}";
-  offload = ${TG_OFFLOAD:-false};${TG_IFACE_EXTRA:+
+  offload = ${TG_OFFLOAD:-true};${TG_IFACE_EXTRA:+
   $TG_IFACE_EXTRA}
 };
 stats   = { listen = "127.0.0.1:$TG_STATS_PORT"; };
