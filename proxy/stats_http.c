@@ -163,6 +163,9 @@ static json_t *stats_tcp(const struct stack_stats *s)
 	JSON_CTR(o, s, keepalive_probes);
 	JSON_CTR(o, s, fast_retransmits);
 	JSON_CTR(o, s, sack_recoveries);
+	JSON_CTR(o, s, rack_losses);
+	JSON_CTR(o, s, tlp_probes);
+	JSON_CTR(o, s, tlp_recoveries);
 	return o;
 }
 

@@ -230,6 +230,9 @@ struct stack_stats {
 	/* send side (additive) */
 	uint64_t fast_retransmits;	/* loss recoveries entered on dupACKs/SACK */
 	uint64_t sack_recoveries;	/* of those, RFC 6675 SACK-based ones */
+	uint64_t rack_losses;		/* of those, started by RFC 8985 RACK's time rule */
+	uint64_t tlp_probes;		/* RFC 8985 tail loss probes sent */
+	uint64_t tlp_recoveries;	/* probes that repaired a loss (cwnd reduced) */
 };
 
 /**

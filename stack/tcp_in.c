@@ -817,7 +817,7 @@ static void tcp_in_ts_rtt(struct tcp_conn *c, const struct tcp_seg *seg)
 static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	enum tcp_in_verdict v;
-	bool newsack;
+	bool newsack, advanced;
 
 	if (c->state == TCP_S_SYN_RECEIVED) {
 		v = tcp_in_establish(c, seg);
@@ -838,7 +838,8 @@ static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *
 	}
 	c->probes = 0;				/* the peer answers: keep probing */
 	newsack = c->sack_ok && tcp_sack_update(c, seg);	/* RFC 6675 §5 Update() */
-	if (seq_gt(seg->ack, c->snd_una)) {
+	advanced = seq_gt(seg->ack, c->snd_una);
+	if (advanced) {
 		tcp_in_ts_rtt(c, seg);
 		tcp_in_acked(c, seg->ack);
 	} else {
@@ -847,6 +848,8 @@ static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *
 	if (c->flags & TCP_CF_DEAD)
 		return TCP_IN_GONE;
 	tcp_in_snd_wnd(c, seg);
+	if (c->sack_ok)
+		tcp_tlp_after_ack(c, seg, advanced);	/* RFC 8985, tcp_tlp.c */
 	return tcp_in_ack_state(c);
 }
 

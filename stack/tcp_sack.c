@@ -52,6 +52,7 @@ void tcp_sack_clear(struct tcp_conn *c)
 	c->sb.n = 0;
 	c->sb.high_rxt = c->snd_una;
 	c->sb.rescue_rxt = c->snd_una;
+	c->sb.rxt_mark = c->snd_una;
 }
 
 /**
@@ -106,7 +107,7 @@ static void tcp_sack_insert(struct tcp_sack_board *sb, uint32_t l, uint32_t r)
  *
  * Return: true if block 0 lies at or below SEG.ACK or inside block 1
  */
-static bool tcp_sack_is_dsack(const struct tcp_seg *seg)
+bool tcp_sack_is_dsack(const struct tcp_seg *seg)
 {
 	const struct tcp_sack_block *b = seg->opt.sack;
 
@@ -345,12 +346,17 @@ uint32_t tcp_sack_skip(const struct tcp_conn *c, uint32_t seq, uint32_t *limit)
  * tcp_sack_enter_recovery() - RFC 6675 §5 step 4: start loss recovery
  * @c:	the connection
  *
- * Sets RecoveryPoint, reduces the window (tcp_cc.c) and marks the
- * connection; the caller retransmits the first hole with
- * tcp_out_sack_first() and then pushes.
+ * Sets RecoveryPoint, reduces the window (tcp_cc.c), marks the connection
+ * and retransmits the first hole; the caller then pushes. Also entered by
+ * RACK's time rule (tcp_tlp.c), subject to the same RecoveryPoint rule.
+ *
+ * Return: true if recovery started
  */
-static void tcp_sack_enter_recovery(struct tcp_conn *c)
+bool tcp_sack_enter_recovery(struct tcp_conn *c)
 {
+	/* RFC 6675 §5.1 / RFC 6582 §3.2 step 2: not again before RecoveryPoint */
+	if (seq_lt(c->snd_una, c->cc.recover))
+		return false;
 	/* RFC 6675 §5 (4.1): RecoveryPoint = HighData */
 	c->cc.recover = c->snd_max;
 	/* RFC 6675 §5 (4.2): ssthresh = cwnd = reduced per the cc algorithm */
@@ -365,6 +371,7 @@ static void tcp_sack_enter_recovery(struct tcp_conn *c)
 	 * and RescueRxt become its end */
 	tcp_out_sack_first(c);
 	c->sb.rescue_rxt = c->sb.high_rxt;
+	return true;
 }
 
 /**
