@@ -365,6 +365,7 @@ void tcp_opt_parse(const uint8_t *p, size_t len, struct tcp_opts *o);
 void tcp_cc_init(struct tcp_conn *c);
 bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t flight);
 void tcp_cc_congestion(struct tcp_conn *c);
+void tcp_cc_reduce_again(struct tcp_conn *c);
 void tcp_cc_on_rto(struct tcp_conn *c);
 bool tcp_cc_on_dupack(struct tcp_conn *c);
 uint32_t tcp_cc_flight(const struct tcp_conn *c);

@@ -195,7 +195,7 @@ static bool tcp_tlp_rxt_lost(const struct tcp_conn *c)
  *
  * HighRxt goes back to SND.UNA, so SetPipe() no longer counts the lost
  * retransmissions and NextSeg() sends them again; congestion control
- * reacts once more, as to any loss (RFC 5681 §4.3 / RFC 8985 §9.3).
+ * lowers the window a second time (RFC 5681 §4.3).
  */
 static void tcp_tlp_rxt_timeout(struct tcp_conn *c)
 {
@@ -203,8 +203,7 @@ static void tcp_tlp_rxt_timeout(struct tcp_conn *c)
 		STAT_INC(c->s, rack_losses);
 		c->sb.high_rxt = c->snd_una;
 		c->sb.rxt_mark = c->snd_max;
-		tcp_cc_congestion(c);
-		c->cc.cwnd = c->cc.ssthresh;
+		tcp_cc_reduce_again(c);
 	}
 	tcp_tlp_restore_rto(c);
 	tcp_out_push(c);
