@@ -248,6 +248,7 @@ static void tcp_in_init_conn(struct tcp_conn *c, const struct tcp_seg *seg)
 	c->max_snd_wnd = seg->wnd;
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = c->iss;
+	tcp_sack_clear(c);			/* scoreboard edges at SND.UNA */
 	c->rcv_mss = (uint16_t)(ours > 65535 ? 65535 : ours);
 	/* RFC 9293 §3.7.1: 536 without the option; choice 13 */
 	mss = seg->opt.mss_ok ? seg->opt.mss : TCP_MSS_DEFAULT;
@@ -355,6 +356,7 @@ static bool tcp_in_cookie_ack(struct stack *s, const struct tcp_tuple *tu,
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;	/* our SYN-ACK was sent */
 	c->snd_wl2 = c->iss;
+	tcp_sack_clear(c);
 	c->rcv_adv = c->rcv_nxt + 65535u;	/* the cookie SYN-ACK's window */
 	v = s->cfg.ops->syn(s->cfg.app, c, &c->tuple);
 	switch (v) {

@@ -146,11 +146,12 @@ struct tcp_cc {
  * @rescue_rxt:	RFC 6675 RescueRxt
  * @rxt_mark:	SND.MAX when the latest retransmission went out: a SACK above
  *		it reports data sent after every retransmission (tcp_tlp.c)
+ * @rack_lost:	every hole below it was declared lost by RACK (tcp_tlp.c)
  */
 struct tcp_sack_board {
 	struct tcp_sack_block r[TCP_SACK_RANGES];
 	uint8_t n;
-	uint32_t high_rxt, rescue_rxt, rxt_mark;
+	uint32_t high_rxt, rescue_rxt, rxt_mark, rack_lost;
 };
 
 /**

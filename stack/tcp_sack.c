@@ -53,6 +53,7 @@ void tcp_sack_clear(struct tcp_conn *c)
 	c->sb.high_rxt = c->snd_una;
 	c->sb.rescue_rxt = c->snd_una;
 	c->sb.rxt_mark = c->snd_una;
+	c->sb.rack_lost = c->snd_una;
 }
 
 /**
@@ -166,16 +167,18 @@ void tcp_sack_prune(struct tcp_conn *c)
 	sb->n = (uint8_t)n;
 	if (seq_lt(sb->high_rxt, c->snd_una))
 		sb->high_rxt = c->snd_una;
+	if (seq_lt(sb->rack_lost, c->snd_una))
+		sb->rack_lost = c->snd_una;
 }
 
 /**
- * tcp_sack_lost_edge() - RFC 6675 §4 IsLost() for every hole at once
+ * tcp_sack_dupthresh_edge() - RFC 6675 §4 IsLost() for every hole at once
  * @c:	the connection
  *
  * Return: the sequence number below which every unSACKed byte is lost
- * (SND.UNA when none is)
+ * by the DupThresh rules (SND.UNA when none is)
  */
-static uint32_t tcp_sack_lost_edge(const struct tcp_conn *c)
+static uint32_t tcp_sack_dupthresh_edge(const struct tcp_conn *c)
 {
 	const struct tcp_sack_board *sb = &c->sb;
 	uint32_t bytes = 0, limit = (TCP_DUPTHRESH - 1) * (uint32_t)c->snd_mss;
@@ -188,6 +191,20 @@ static uint32_t tcp_sack_lost_edge(const struct tcp_conn *c)
 			return sb->r[i].left;
 	}
 	return c->snd_una;
+}
+
+/**
+ * tcp_sack_lost_edge() - IsLost() for every hole: RFC 6675 §4 or RACK
+ * @c:	the connection
+ *
+ * A hole RACK declared lost (RFC 8985 §6.2, tcp_tlp.c) is lost even with
+ * fewer than DupThresh SACKs above it.
+ *
+ * Return: the sequence number below which every unSACKed byte is lost
+ */
+static uint32_t tcp_sack_lost_edge(const struct tcp_conn *c)
+{
+	return seq_max(tcp_sack_dupthresh_edge(c), seq_max(c->sb.rack_lost, c->snd_una));
 }
 
 /**

@@ -201,6 +201,7 @@ static void tcp_tlp_rxt_timeout(struct tcp_conn *c)
 {
 	if (tcp_tlp_rxt_lost(c)) {
 		STAT_INC(c->s, rack_losses);
+		c->sb.rack_lost = c->sb.r[c->sb.n - 1].right;
 		c->sb.high_rxt = c->snd_una;
 		c->sb.rxt_mark = c->snd_max;
 		tcp_cc_reduce_again(c);
@@ -252,6 +253,7 @@ void tcp_tlp_timeout(struct tcp_conn *c)
 		/* RFC 8985 §6.2 step 5: every hole below SACKed data was sent
 		 * before it and is older than RACK.rtt + reo_wnd: lost */
 		STAT_INC(c->s, rack_losses);
+		c->sb.rack_lost = c->sb.r[c->sb.n - 1].right;
 		tcp_timer_rto_restart(c);
 		if (tcp_sack_enter_recovery(c))
 			tcp_out_push(c);

@@ -235,11 +235,16 @@ Test(tcp_tlp, rack_hole_with_one_sack_behind_it)
 	th_advance(RTT / 4);
 	seg_out(1);
 	cr_assert_eq(stack_stats(th.s)->rack_losses, 1);
+	/* cwnd is 2 SMSS; the hole RACK declared lost is not in the pipe
+	 * (RFC 6675 SetPipe() with IsLost() by RACK), its retransmission is:
+	 * one SMSS of new data may go (NextSeg() rule 2) */
+	th_write(NULL, M);
+	seg_out(3);
+	th_expect_none();
 	/* reordering shorter than reo_wnd is no loss */
 	th.now += RTT;
-	th_send(A, C, SEG(3), 65535, NULL, 0);
-	th_write(NULL, 2 * (size_t)M);		/* cwnd is 2 SMSS now */
-	seg_out(3);
+	th_send(A, C, SEG(3), 65535, NULL, 0);	/* recovery ends */
+	th_write(NULL, M);
 	seg_out(4);
 	th.now += RTT;
 	sack1(SEG(3), 4, 5);
@@ -249,6 +254,7 @@ Test(tcp_tlp, rack_hole_with_one_sack_behind_it)
 	th_expect_none();
 	cr_assert_eq(stack_stats(th.s)->rack_losses, 1);
 	cr_assert_eq(stack_stats(th.s)->retransmits, 1);
+	cr_assert_eq(th.tx_acked, 5 * M);
 }
 
 Test(tcp_tlp, lost_retransmission_overtaken_by_new_data)
