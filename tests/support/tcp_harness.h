@@ -20,6 +20,8 @@
 
 #include "stack/stack.h"
 
+struct frm_ip4_opts;
+
 #define TH_T0		1000000000ull	/* virtual clock start */
 #define TH_MS		1000ull
 #define TH_SEC		1000000ull
@@ -80,6 +82,8 @@ struct th_event {
  * @tx, @tx_len:	the send stream written by the test
  * @tx_acked:		bytes acknowledged (dropped from the front logically)
  * @syn_calls:		ops.syn() calls
+ * @ip_opts:		IPv4 header settings for injected segments (NULL: plain)
+ * @urg_ptr:		urgent pointer field of injected segments
  */
 struct th_state {
 	struct stack *s;
@@ -99,6 +103,8 @@ struct th_state {
 	uint8_t *tx;
 	size_t tx_len, tx_acked;
 	int syn_calls;
+	const struct frm_ip4_opts *ip_opts;
+	uint16_t urg_ptr;
 };
 
 extern struct th_state th;
