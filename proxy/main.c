@@ -232,6 +232,7 @@ static int run(struct conf *cfg, const char *pcap)
 	if (!w)
 		goto fail;
 	rt.stack = worker_stack_stats(w);
+	rt.fault = worker_fault_stats(w);
 	if (cfg->stats_port && !(http = stats_http_start(&rt, err, sizeof(err))))
 		goto fail;
 	ctl = control_start(&rt, cfg->control_socket, err, sizeof(err));

@@ -140,6 +140,39 @@ static const char *label_escape(const char *in, char *out, size_t outlen)
 	return out;
 }
 
+/* The fault injector's counters (interface.fault), per direction */
+static const struct metric_def fault_defs[] = {
+	{ "fault_frames_total", "Frames seen by the fault injector", 1,
+	  offsetof(struct link_fault_stats, frames) },
+	{ "fault_dropped_total", "Frames the fault injector dropped", 1,
+	  offsetof(struct link_fault_stats, dropped) },
+	{ "fault_duplicated_total", "Frames the fault injector duplicated", 1,
+	  offsetof(struct link_fault_stats, duplicated) },
+	{ "fault_reordered_total", "Frames the fault injector held back (reordered)", 1,
+	  offsetof(struct link_fault_stats, reordered) },
+	{ "fault_corrupted_total", "Frames the fault injector corrupted (one bit)", 1,
+	  offsetof(struct link_fault_stats, corrupted) },
+	{ "fault_truncated_total", "Frames the fault injector truncated", 1,
+	  offsetof(struct link_fault_stats, truncated) },
+};
+
+/**
+ * metrics_fault() - the fault injector's counters, direction="in" / "out"
+ * @b:		buffer
+ * @f:		the counters
+ */
+static void metrics_fault(struct textbuf *b, const struct link_fault_stats *f)
+{
+	static const char *const dir[2] = { "in", "out" };
+
+	for (size_t i = 0; i < sizeof(fault_defs) / sizeof(fault_defs[0]); i++) {
+		family(b, &fault_defs[i]);
+		for (int d = 0; d < 2; d++)
+			textbuf_printf(b, "tcpgate_%s{direction=\"%s\"} %llu\n", fault_defs[i].name,
+				       dir[d], field(f, fault_defs[i].off + (size_t)d * sizeof(uint64_t)));
+	}
+}
+
 /**
  * metrics_global() - process, config and stack metrics
  * @b:		buffer
@@ -166,6 +199,8 @@ static void metrics_global(struct textbuf *b, const struct runtime *rt)
 		family(b, &stack_defs[i]);
 		textbuf_printf(b, "tcpgate_%s %llu\n", stack_defs[i].name, field(rt->stack, stack_defs[i].off));
 	}
+	if (rt->fault)
+		metrics_fault(b, rt->fault);
 }
 
 /**

@@ -20,6 +20,7 @@
 
 #include "conf/conf.h"
 #include "proxy/listener.h"
+#include "stack/link_fault.h"
 #include "stack/stack.h"
 
 #define RUNTIME_RING		600	/* throughput samples, one per second */
@@ -69,6 +70,7 @@ struct rt_sample {
  * @cfg:	running configuration (owned)
  * @lt:		running listener table (contents swapped on reload)
  * @stack:	the worker's stack counters
+ * @fault:	the fault injector's counters, NULL without interface.fault
  * @started_us:	CLOCK_MONOTONIC microseconds at start
  * @generation, @reloads, @reload_failures: config counters for /stats
  * @last_error:	last reload failure ("" none)
@@ -89,6 +91,7 @@ struct runtime {
 	struct conf *cfg;
 	struct listener_table *lt;
 	const struct stack_stats *stack;
+	const struct link_fault_stats *fault;
 	uint64_t started_us;
 	uint64_t generation, reloads, reload_failures;
 	char last_error[RUNTIME_ERR_LEN];

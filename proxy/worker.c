@@ -256,8 +256,11 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.ops = &session_stack_ops,
 		.app = w->st,
 		.link = { .send = link_tap_send, .ctx = w->tap },
+		.cc = w->cfg->defaults.congestion == CONF_CC_NEWRENO ? STACK_CC_NEWRENO
+								      : STACK_CC_CUBIC,
 	};
 
+	log_info("congestion control: %s", stack_cc_names[sc.cc]);
 	if (w->fault)
 		sc.link = (struct stack_link){ .send = link_fault_send, .ctx = w->fault };
 	memcpy(sc.mac, ifc->mac_set ? ifc->mac : default_mac, sizeof(sc.mac));
@@ -448,6 +451,18 @@ void worker_destroy(struct worker *w)
 const struct stack_stats *worker_stack_stats(const struct worker *w)
 {
 	return stack_stats(w->stack);
+}
+
+/**
+ * worker_fault_stats() - the fault injector's counters, for the stats server
+ * @w:		the worker
+ *
+ * Return: counters written by the worker thread (relaxed atomic loads), or
+ *	   NULL without interface.fault
+ */
+const struct link_fault_stats *worker_fault_stats(const struct worker *w)
+{
+	return w->fault ? link_fault_stats(w->fault) : NULL;
 }
 
 /**

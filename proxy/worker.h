@@ -21,5 +21,6 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 int worker_run(struct worker *w);
 void worker_destroy(struct worker *w);
 const struct stack_stats *worker_stack_stats(const struct worker *w);
+const struct link_fault_stats *worker_fault_stats(const struct worker *w);
 
 #endif /* TCPGATE_WORKER_H */

@@ -251,6 +251,7 @@ struct tcp_conn_info {
 	bool sack;
 	int8_t snd_wscale, rcv_wscale;	/* -1 when window scaling is off */
 	stack_time_us created;
+	const char *cc;			/* congestion control: "cubic" or "newreno" */
 };
 
 /* --- the stack --------------------------------------------------------- */
