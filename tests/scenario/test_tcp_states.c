@@ -377,6 +377,8 @@ static void flood_setup(void)
 	th_setup_cfg();
 }
 
+TestSuite(tcp_flood, .init = flood_setup, .fini = th_teardown);
+
 /**
  * flood() - @n SYNs from ports @base.., in the client subnet; each answered
  * @base:	first client port
@@ -425,7 +427,7 @@ static void exchange(struct tcp_conn *c, uint16_t cport, uint32_t cseq, uint32_t
 	cr_assert_eq(th.tx_acked, th.tx_len);
 }
 
-Test(tcp_states, syn_flood_cookies_real_handshake_before, .init = flood_setup)
+Test(tcp_flood, cookies_while_a_real_handshake_begun_before_completes)
 {
 	const struct stack_stats *st = stack_stats(th.s);
 	struct tcp_conn *real;
@@ -451,7 +453,7 @@ Test(tcp_states, syn_flood_cookies_real_handshake_before, .init = flood_setup)
 	cr_assert_eq(st->connections_active, FLOOD_THRESHOLD + 1, "the flood holds no more state");
 }
 
-Test(tcp_states, syn_flood_cookies_real_handshake_during, .init = flood_setup)
+Test(tcp_flood, cookies_while_a_real_handshake_begun_during_completes)
 {
 	const struct stack_stats *st = stack_stats(th.s);
 	uint32_t cookie;
