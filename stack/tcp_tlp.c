@@ -25,23 +25,30 @@
  *    recovery starts as if DupThresh had been reached (same window
  *    reduction, same retransmission rules).
  *
- *  - TLP (§7): after new data is sent or SND.UNA advances, a probe timeout
- *    PTO = 2 SRTT (+ WCDelAckT = 200 ms when one segment is outstanding,
- *    §7.2), never later than the RTO, replaces the RTO deadline. When it
- *    fires with a hole below SACKed data, RACK's rule above applies (by then
- *    it holds for every hole); otherwise one probe goes out (§7.3): a new
- *    segment if the windows allow, else the highest segment sent again.
- *    Then the RTO is armed. At most one probe per episode: no new PTO until
- *    the episode ends (§7.4): an ACK at or above TLP.end_seq ends it; if the
- *    probe was a retransmission and no D-SACK (RFC 2883) reported it as a
- *    duplicate, the probe repaired a loss and congestion control reacts as
- *    to any loss (§7.4.2: ssthresh and cwnd reduced). Recovery or an RTO
- *    also ends the episode.
+ *  - TLP (§7): after new data is sent or SND.UNA advances, with nothing
+ *    SACKed and outside recovery (§7.2), a probe timeout PTO = 2 SRTT
+ *    (+ WCDelAckT = 200 ms when one segment is outstanding), never later
+ *    than the RTO, replaces the RTO deadline. When it fires, one probe goes
+ *    out (§7.3): a new segment if the windows allow, else the highest
+ *    segment sent again. Then the RTO is armed. At most one probe per
+ *    episode: no new PTO until the episode ends (§7.4): for a new-data
+ *    probe, an ACK at or above TLP.end_seq; for a retransmission, a D-SACK
+ *    (RFC 2883) reporting it as a duplicate (nothing was lost), or an ACK
+ *    beyond TLP.end_seq without one: the probe repaired a loss and
+ *    congestion control reacts as to any loss (§7.4.2: ssthresh and cwnd
+ *    reduced). Recovery or an RTO also ends the episode.
  *
  * The PTO and the reordering deadline share the RTO slot of c->timer[]
  * (TCP_CF_LOSS_TIMER says which it is), so the timer heap is unchanged.
  * Without SACK (RFC 8985 needs it) nothing here runs: NewReno and the RTO.
- * Lost retransmissions are still left to the RTO (RFC 6675 behaviour).
+ *
+ *  - Lost retransmissions (§6.2 again): in recovery, once data sent after
+ *    the latest retransmission (at or above sb.rxt_mark) is SACKed while a
+ *    retransmitted hole is still open, reo_wnd later the retransmissions
+ *    are lost: HighRxt returns to SND.UNA so NextSeg() resends them, and
+ *    cwnd is lowered a second time (RFC 5681 §4.3). One with nothing sent
+ *    after it, like an ACK lost at the end of recovery, waits for the RTO
+ *    (no probe in recovery, §7.2).
  */
 #include "stack/tcp_internal.h"
 
@@ -116,23 +123,20 @@ static void tcp_tlp_restore_rto(struct tcp_conn *c)
  * @c:	the connection; new data was just sent or SND.UNA just advanced
  *
  * PTO = 2 SRTT, + WCDelAckT with one segment in flight, at most the RTO;
- * nothing while an episode is open or the flight is not clean.
+ * nothing while an episode is open, the flight is not clean, or segments
+ * are SACKed (§7.2: RACK's reordering deadline watches those).
  */
 void tcp_tlp_arm(struct tcp_conn *c)
 {
 	uint64_t pto;
 
-	if (!tcp_tlp_clean_flight(c) || (c->flags & TCP_CF_TLP_OUT))
+	if (!tcp_tlp_clean_flight(c) || (c->flags & TCP_CF_TLP_OUT) || c->sb.n)
 		return;
 	pto = (c->flags & TCP_CF_HAVE_RTT) ? 2ull * c->srtt_us : TCP_TLP_NO_RTT_US;
 	if (c->snd_max - c->snd_una <= c->snd_mss)
 		pto += TCP_TLP_WCDELACK_US;	/* the receiver may delay its ACK */
 	if (pto >= c->rto_us)
 		return;				/* §7.2: the RTO comes first anyway */
-	/* a reordering deadline for a hole stays (tcp_tlp_on_sack()) */
-	if (c->sb.n && (c->flags & TCP_CF_LOSS_TIMER) &&
-	    c->timer[TCP_T_RTO] <= c->s->now + pto)
-		return;
 	tcp_tlp_set_deadline(c, c->s->now + pto);
 }
 
