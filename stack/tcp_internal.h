@@ -97,6 +97,7 @@ extern const char *const tcp_timer_names[TCP_T__COUNT];
 #define TCP_CF_LOSS_TIMER	0x0400	/* the RTO slot holds a PTO / RACK deadline (tcp_tlp.c) */
 #define TCP_CF_TLP_OUT		0x0800	/* RFC 8985 §7: a loss probe episode is open */
 #define TCP_CF_TLP_RXT		0x1000	/* ... and its probe was a retransmission */
+#define TCP_CF_DSACK		0x2000	/* RFC 2883: report dsack_left/right in the next ACK */
 
 /**
  * struct tcp_opts - options of one received segment (tcp_opt.c)
@@ -227,6 +228,7 @@ struct tcp_conn {
 	 * @ooo_stamp:		arrival counter ordering SACK blocks (RFC 2018 §4)
 	 * @ooo_fin, @ooo_fin_seq: a FIN seen beyond a hole, and where
 	 * @ka_probes:		keep-alive probes sent without an answer
+	 * @dsack_left, @dsack_right: a duplicate to report (TCP_CF_DSACK, RFC 2883)
 	 */
 	bool ts_ok, ooo_fin;
 	uint32_t ts_recent, last_ack_sent;
@@ -235,6 +237,7 @@ struct tcp_conn {
 	uint16_t ooo_n;
 	uint32_t ooo_stamp, ooo_fin_seq;
 	uint8_t ka_probes;
+	uint32_t dsack_left, dsack_right;
 
 	stack_time_us timer[TCP_T__COUNT];
 	stack_time_us heap_key;

@@ -287,8 +287,9 @@ static int tcp_out_conn(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_
 	if (seq_gt(c->rcv_nxt + win, c->rcv_adv))
 		c->rcv_adv = c->rcv_nxt + win;
 	c->last_ack_sent = c->rcv_nxt;		/* RFC 7323 §4.3 Last.ACK.sent */
-	/* any ACK we send satisfies the delayed ACK (RFC 9293 §3.8.6.3) */
-	c->flags &= ~TCP_CF_ACK_NOW;
+	/* any ACK we send satisfies the delayed ACK (RFC 9293 §3.8.6.3) and
+	 * carried the D-SACK (RFC 2883 §4: reported once) */
+	c->flags &= ~(TCP_CF_ACK_NOW | TCP_CF_DSACK);
 	tcp_timer_stop(c, TCP_T_DELACK);
 	return n;
 }
