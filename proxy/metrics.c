@@ -64,6 +64,9 @@ static const struct metric_def stack_defs[] = {
 	SS(retransmits, "tcp_retransmits_total", "Segments retransmitted", 1),
 	SS(fast_retransmits, "tcp_fast_retransmits_total", "Loss recoveries entered on dupACKs/SACK", 1),
 	SS(sack_recoveries, "tcp_sack_recoveries_total", "RFC 6675 SACK loss recoveries", 1),
+	SS(rack_losses, "tcp_rack_losses_total", "Loss recoveries started by RFC 8985 RACK's time rule", 1),
+	SS(tlp_probes, "tcp_tlp_probes_total", "RFC 8985 tail loss probes sent", 1),
+	SS(tlp_recoveries, "tcp_tlp_recoveries_total", "Tail loss probes that repaired a loss", 1),
 	SS(timeouts, "tcp_timeouts_total", "Connections given up after retransmissions", 1),
 	SS(bad_checksum, "tcp_bad_checksum_total", "TCP segments with a bad checksum", 1),
 	SS(challenge_acks, "tcp_challenge_acks_total", "RFC 5961 challenge ACKs sent", 1),
@@ -140,6 +143,39 @@ static const char *label_escape(const char *in, char *out, size_t outlen)
 	return out;
 }
 
+/* The fault injector's counters (interface.fault), per direction */
+static const struct metric_def fault_defs[] = {
+	{ "fault_frames_total", "Frames seen by the fault injector", 1,
+	  offsetof(struct link_fault_stats, frames) },
+	{ "fault_dropped_total", "Frames the fault injector dropped", 1,
+	  offsetof(struct link_fault_stats, dropped) },
+	{ "fault_duplicated_total", "Frames the fault injector duplicated", 1,
+	  offsetof(struct link_fault_stats, duplicated) },
+	{ "fault_reordered_total", "Frames the fault injector held back (reordered)", 1,
+	  offsetof(struct link_fault_stats, reordered) },
+	{ "fault_corrupted_total", "Frames the fault injector corrupted (one bit)", 1,
+	  offsetof(struct link_fault_stats, corrupted) },
+	{ "fault_truncated_total", "Frames the fault injector truncated", 1,
+	  offsetof(struct link_fault_stats, truncated) },
+};
+
+/**
+ * metrics_fault() - the fault injector's counters, direction="in" / "out"
+ * @b:		buffer
+ * @f:		the counters
+ */
+static void metrics_fault(struct textbuf *b, const struct link_fault_stats *f)
+{
+	static const char *const dir[2] = { "in", "out" };
+
+	for (size_t i = 0; i < sizeof(fault_defs) / sizeof(fault_defs[0]); i++) {
+		family(b, &fault_defs[i]);
+		for (int d = 0; d < 2; d++)
+			textbuf_printf(b, "tcpgate_%s{direction=\"%s\"} %llu\n", fault_defs[i].name,
+				       dir[d], field(f, fault_defs[i].off + (size_t)d * sizeof(uint64_t)));
+	}
+}
+
 /**
  * metrics_global() - process, config and stack metrics
  * @b:		buffer
@@ -148,6 +184,7 @@ static const char *label_escape(const char *in, char *out, size_t outlen)
 static void metrics_global(struct textbuf *b, const struct runtime *rt)
 {
 	struct stack_stats ss;
+	struct link_fault_stats fs;
 
 	runtime_stack_sum(rt, &ss);	/* summed over the workers */
 	textbuf_printf(b, "# HELP tcpgate_info Build information.\n# TYPE tcpgate_info gauge\n"
@@ -169,6 +206,8 @@ static void metrics_global(struct textbuf *b, const struct runtime *rt)
 		family(b, &stack_defs[i]);
 		textbuf_printf(b, "tcpgate_%s %llu\n", stack_defs[i].name, field(&ss, stack_defs[i].off));
 	}
+	if (runtime_fault_sum(rt, &fs))
+		metrics_fault(b, &fs);
 }
 
 /**

@@ -304,6 +304,30 @@ void runtime_stack_sum(const struct runtime *rt, struct stack_stats *out)
 }
 
 /**
+ * runtime_fault_sum() - the fault injectors' counters summed over the workers
+ * @rt:		the runtime
+ * @out:	filled
+ *
+ * Return: true if the fault injector is on (interface.fault)
+ */
+bool runtime_fault_sum(const struct runtime *rt, struct link_fault_stats *out)
+{
+	uint64_t *o = (uint64_t *)out;
+	bool on = false;
+
+	static_assert(sizeof(*out) % sizeof(uint64_t) == 0, "link_fault_stats: only uint64_t");
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < rt->n_workers; i++) {
+		const uint64_t *s = (const uint64_t *)rt->w[i].fault;
+
+		on |= s != NULL;
+		for (size_t k = 0; s && k < sizeof(*out) / sizeof(uint64_t); k++)
+			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
+	}
+	return on;
+}
+
+/**
  * runtime_link_sum() - the AF_PACKET links' counters summed over the workers
  * @rt:		the runtime
  * @out:	filled (zeros for a TAP)

@@ -22,6 +22,7 @@
 
 #include "conf/conf.h"
 #include "proxy/listener.h"
+#include "stack/link_fault.h"
 #include "stack/link_packet.h"
 #include "stack/stack.h"
 
@@ -61,6 +62,7 @@ enum {
  * @requests:	RT_REQ_* not yet taken (under runtime.lock)
  * @stack:	its stack's counters
  * @link:	its AF_PACKET link's counters, NULL for a TAP
+ * @fault:	its fault injector's counters, NULL without interface.fault
  * @sessions:	its live sessions (published with relaxed stores)
  */
 struct rt_worker {
@@ -68,6 +70,7 @@ struct rt_worker {
 	unsigned requests;
 	const struct stack_stats *stack;
 	const struct link_packet_stats *link;
+	const struct link_fault_stats *fault;
 	uint64_t sessions;
 };
 
@@ -180,6 +183,7 @@ unsigned runtime_worker_take(struct runtime *rt, unsigned i);
 void runtime_snapshot_done_locked(struct runtime *rt);
 void runtime_stack_sum(const struct runtime *rt, struct stack_stats *out);
 void runtime_link_sum(const struct runtime *rt, struct link_packet_stats *out);
+bool runtime_fault_sum(const struct runtime *rt, struct link_fault_stats *out);
 uint64_t runtime_sessions(const struct runtime *rt);
 struct conn_snap *runtime_connections(struct runtime *rt, size_t *n);
 size_t runtime_samples(struct runtime *rt, struct rt_sample *out, size_t max);

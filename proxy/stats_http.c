@@ -173,6 +173,44 @@ static json_t *stats_tcp(const struct stack_stats *s)
 	JSON_CTR(o, s, keepalive_probes);
 	JSON_CTR(o, s, fast_retransmits);
 	JSON_CTR(o, s, sack_recoveries);
+	JSON_CTR(o, s, rack_losses);
+	JSON_CTR(o, s, tlp_probes);
+	JSON_CTR(o, s, tlp_recoveries);
+	return o;
+}
+
+/**
+ * stats_fault_dir() - one direction of the fault injector's counters
+ * @f:		the counters
+ * @d:		0 = in (link → stack), 1 = out
+ *
+ * Return: new JSON object
+ */
+static json_t *stats_fault_dir(const struct link_fault_stats *f, int d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "frames", json_integer((json_int_t)LOAD(f->frames[d])));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)LOAD(f->dropped[d])));
+	json_object_set_new(o, "duplicated", json_integer((json_int_t)LOAD(f->duplicated[d])));
+	json_object_set_new(o, "reordered", json_integer((json_int_t)LOAD(f->reordered[d])));
+	json_object_set_new(o, "corrupted", json_integer((json_int_t)LOAD(f->corrupted[d])));
+	json_object_set_new(o, "truncated", json_integer((json_int_t)LOAD(f->truncated[d])));
+	return o;
+}
+
+/**
+ * stats_fault() - the "fault" object (only with interface.fault)
+ * @f:		the injector's counters
+ *
+ * Return: new JSON object {"in": {...}, "out": {...}}
+ */
+static json_t *stats_fault(const struct link_fault_stats *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "in", stats_fault_dir(f, 0));
+	json_object_set_new(o, "out", stats_fault_dir(f, 1));
 	return o;
 }
 
@@ -328,6 +366,7 @@ char *stats_json(struct runtime *rt)
 	json_t *root = json_object(), *ls = json_array();
 	struct stack_stats ss;
 	struct link_packet_stats lk;
+	struct link_fault_stats fs;
 	char *text;
 
 	json_object_set_new(root, "version", json_string(TCPGATE_VERSION));
@@ -340,6 +379,8 @@ char *stats_json(struct runtime *rt)
 	json_object_set_new(root, "interface", stats_interface(&ss, &lk));
 	json_object_set_new(root, "tcp", stats_tcp(&ss));
 	json_object_set_new(root, "workers", stats_workers(rt));
+	if (runtime_fault_sum(rt, &fs))
+		json_object_set_new(root, "fault", stats_fault(&fs));
 	for (size_t i = 0; i < rt->lt->n; i++)
 		json_array_append_new(ls, stats_listener(&rt->lt->l[i]));
 	pthread_mutex_unlock(&rt->lock);
@@ -380,6 +421,7 @@ static json_t *stats_connection(const struct conn_snap *cs, uint64_t now)
 	json_object_set_new(o, "retransmits", json_integer(ci->retransmits));
 	json_object_set_new(o, "mss", json_integer(ci->mss));
 	json_object_set_new(o, "sack", json_boolean(ci->sack));
+	json_object_set_new(o, "cc", ci->cc ? json_string(ci->cc) : json_null());
 	json_object_set_new(ws, "snd", ci->snd_wscale < 0 ? json_null() : json_integer(ci->snd_wscale));
 	json_object_set_new(ws, "rcv", ci->rcv_wscale < 0 ? json_null() : json_integer(ci->rcv_wscale));
 	json_object_set_new(o, "wscale", ws);

@@ -236,6 +236,8 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.glean_on_link = ifc->workers > 1,
 	};
 
+	if (!w->index)
+		log_info("congestion control: %s", stack_cc_names[sc.cc]);
 	if (w->fault)
 		sc.link = link_fault_link(w->fault);
 	worker_link_mac(&w->link, ifc, sc.mac);
@@ -403,6 +405,7 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 	session_table_share(w->st, index, &rt->active);
 	rt->w[index].stack = stack_stats(w->stack);
 	rt->w[index].link = worker_link_stats(&w->link);
+	rt->w[index].fault = w->fault ? link_fault_stats(w->fault) : NULL;
 	if (!index && !session_peek_off_supported(w->st))
 		log_info("kernel lacks SO_PEEK_OFF on TCP: backend data is peeked through a copy");
 	return w;

@@ -300,6 +300,9 @@ struct stack_stats {
 	uint64_t tx_gso_frames;		/* TCP GSO frames sent */
 	uint64_t rx_csum_offloaded;	/* frames whose L4 checksum the link vouched for */
 	uint64_t drop_offload_bad;	/* offload metadata that contradicts the frame */
+	uint64_t rack_losses;		/* of those, started by RFC 8985 RACK's time rule */
+	uint64_t tlp_probes;		/* RFC 8985 tail loss probes sent */
+	uint64_t tlp_recoveries;	/* probes that repaired a loss (cwnd reduced) */
 };
 
 /**
@@ -318,6 +321,7 @@ struct tcp_conn_info {
 	bool sack;
 	int8_t snd_wscale, rcv_wscale;	/* -1 when window scaling is off */
 	stack_time_us created;
+	const char *cc;			/* congestion control: "cubic" or "newreno" */
 };
 
 /* --- the stack --------------------------------------------------------- */

@@ -140,6 +140,24 @@ void tcp_cc_congestion(struct tcp_conn *c)
 }
 
 /**
+ * tcp_cc_reduce_again() - RFC 5681 §4.3: a retransmission was lost too
+ * @c:	the connection, in loss recovery
+ *
+ * The loss of a retransmission is a second indication of congestion: cwnd
+ * and ssthresh are lowered once more, from cwnd this time (FlightSize still
+ * holds the data of the first loss): / 2 for NewReno, * β for CUBIC, at
+ * least 2 SMSS. W_max keeps the value of the first reduction.
+ */
+void tcp_cc_reduce_again(struct tcp_conn *c)
+{
+	double beta = tcp_cc_cubic(c) ? CUBIC_BETA : 0.5;
+
+	tcp_cc_set_ssthresh(c, (uint64_t)(c->cc.cwnd * beta));
+	c->cc.cwnd = c->cc.ssthresh;
+	c->cc.acked_acc = 0;
+}
+
+/**
  * tcp_cc_limited() - did the sender use its window (RFC 7661 spirit)?
  * @c:		the connection
  * @flight:	FlightSize before this ACK

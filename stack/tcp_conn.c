@@ -455,6 +455,7 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *out)
 	out->snd_wscale = c->snd_wscale;
 	out->rcv_wscale = c->rcv_wscale;
 	out->created = c->created;
+	out->cc = stack_cc_names[c->s->cfg.cc];
 }
 
 /**

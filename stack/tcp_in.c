@@ -92,8 +92,12 @@
  *      advertised to the left (§2.4, tcp_out.c).
  *  21. SACK (RFC 2018): SACK-permitted answered only when offered; SACK
  *      blocks (newest first, 3 next to timestamps, else 4) on every segment
- *      while data is queued out of order; no D-SACK. The client's blocks are
- *      parsed into seg->opt.sack[] for the send side.
+ *      while data is queued out of order. D-SACK (RFC 2883 §4): data that
+ *      arrives again below RCV.NXT (an old segment, the old part of a
+ *      partly new one, one dropped by PAWS) is reported as the first block
+ *      of the immediate ACK, once; a duplicate of data held out of order is
+ *      not reported. The client's blocks are parsed into seg->opt.sack[]
+ *      for the send side.
  *  22. Timestamps (RFC 7323 §3-§5) only if the SYN carries them; TSval is the
  *      stack clock in ms, TSecr = TS.Recent, on every non-RST segment; the
  *      payload room is SND.MSS - 12. TS.Recent is updated from acceptable
@@ -150,6 +154,20 @@
  *      per RTO series; cwnd after an RTO is 1 SMSS. cwnd grows only when
  *      the sender used it (slow start: FlightSize > cwnd / 2; avoidance:
  *      FlightSize > cwnd - SMSS), so an application-limited sender keeps it.
+ *  31. RFC 8985 with SACK (tcp_tlp.c), for application-limited flights that
+ *      never collect three duplicate ACKs: a tail loss probe after PTO =
+ *      2 SRTT (+ 200 ms WCDelAckT with one segment out, never after the
+ *      RTO): new data if the peer's window allows, else the highest segment
+ *      again; one per episode; a probe that repaired a loss (ACK beyond it,
+ *      no D-SACK for it) reduces cwnd. RACK's time rule without per-segment
+ *      times: outside recovery a hole below SACKed data is lost min_RTT / 4
+ *      after the SACK (send order = sequence order there), and starts RFC
+ *      6675 recovery; in recovery a retransmission is lost once data sent
+ *      after it is SACKed and min_RTT / 4 passed: it is resent and cwnd is
+ *      lowered a second time (RFC 5681 §4.3). Counted tlp_probes,
+ *      tlp_recoveries, rack_losses. A lost retransmission with nothing sent
+ *      after it, and a lost single last segment (PTO = RTO then), still
+ *      wait for the RTO.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -248,6 +266,7 @@ static void tcp_in_init_conn(struct tcp_conn *c, const struct tcp_seg *seg)
 	c->max_snd_wnd = seg->wnd;
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = c->iss;
+	tcp_sack_clear(c);			/* scoreboard edges at SND.UNA */
 	c->rcv_mss = (uint16_t)(ours > 65535 ? 65535 : ours);
 	/* RFC 9293 §3.7.1: 536 without the option; choice 13 */
 	mss = seg->opt.mss_ok ? seg->opt.mss : TCP_MSS_DEFAULT;
@@ -355,6 +374,7 @@ static bool tcp_in_cookie_ack(struct stack *s, const struct tcp_tuple *tu,
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;	/* our SYN-ACK was sent */
 	c->snd_wl2 = c->iss;
+	tcp_sack_clear(c);
 	c->rcv_adv = c->rcv_nxt + 65535u;	/* the cookie SYN-ACK's window */
 	v = s->cfg.ops->syn(s->cfg.app, c, &c->tuple);
 	switch (v) {
@@ -491,6 +511,27 @@ static bool tcp_in_ts_recent_valid(const struct tcp_conn *c)
 }
 
 /**
+ * tcp_in_note_dup() - RFC 2883: report the part of @seg below RCV.NXT
+ * @c:		the connection
+ * @seg:	a data segment (before trimming), acceptable or not
+ *
+ * With SACK negotiated, data that arrives again below RCV.NXT is reported
+ * as the first SACK block (a D-SACK, RFC 2883 §4) of the immediate ACK, so
+ * the sender learns that its retransmission was not needed.
+ */
+static void tcp_in_note_dup(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t end = seg->seq + seg->dlen;
+
+	if (!c->sack_ok || !seg->dlen || (seg->flags & (TCP_SYN | TCP_RST)) ||
+	    !seq_lt(seg->seq, c->rcv_nxt))
+		return;
+	c->dsack_left = seg->seq;
+	c->dsack_right = seq_lt(end, c->rcv_nxt) ? end : c->rcv_nxt;
+	c->flags |= TCP_CF_DSACK | TCP_CF_ACK_NOW;
+}
+
+/**
  * tcp_in_ts_check() - RFC 7323 §3.2 and §5.3 R1: timestamps before the seq check
  * @c:		the connection (timestamps negotiated)
  * @seg:	the segment
@@ -510,6 +551,7 @@ static enum tcp_in_verdict tcp_in_ts_check(struct tcp_conn *c, const struct tcp_
 	if (seq_lt(seg->opt.tsval, c->ts_recent) && tcp_in_ts_recent_valid(c)) {
 		STAT_DROP(c->s, drop_tcp_paws);
 		c->flags |= TCP_CF_ACK_NOW;
+		tcp_in_note_dup(c, seg);		/* RFC 2883: an old duplicate */
 		return TCP_IN_DONE;
 	}
 	return TCP_IN_CONTINUE;
@@ -545,10 +587,12 @@ static enum tcp_in_verdict tcp_in_check_seq(struct tcp_conn *c, struct tcp_seg *
 	if (tcp_in_zero_window_probe(c, seg))
 		return TCP_IN_CONTINUE;
 	if (tcp_in_acceptable(c, seg)) {
+		tcp_in_note_dup(c, seg);		/* a partial duplicate */
 		tcp_in_trim(c, seg);
 		return TCP_IN_CONTINUE;
 	}
 	STAT_DROP(c->s, drop_tcp_unacceptable);
+	tcp_in_note_dup(c, seg);			/* an old duplicate */
 	if (seg->flags & TCP_RST)
 		return TCP_IN_DONE;		/* RFC 9293: never answer a bad RST */
 	if (seg->flags & TCP_SYN) {
@@ -817,7 +861,7 @@ static void tcp_in_ts_rtt(struct tcp_conn *c, const struct tcp_seg *seg)
 static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	enum tcp_in_verdict v;
-	bool newsack;
+	bool newsack, advanced;
 
 	if (c->state == TCP_S_SYN_RECEIVED) {
 		v = tcp_in_establish(c, seg);
@@ -838,7 +882,8 @@ static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *
 	}
 	c->probes = 0;				/* the peer answers: keep probing */
 	newsack = c->sack_ok && tcp_sack_update(c, seg);	/* RFC 6675 §5 Update() */
-	if (seq_gt(seg->ack, c->snd_una)) {
+	advanced = seq_gt(seg->ack, c->snd_una);
+	if (advanced) {
 		tcp_in_ts_rtt(c, seg);
 		tcp_in_acked(c, seg->ack);
 	} else {
@@ -847,6 +892,8 @@ static enum tcp_in_verdict tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *
 	if (c->flags & TCP_CF_DEAD)
 		return TCP_IN_GONE;
 	tcp_in_snd_wnd(c, seg);
+	if (c->sack_ok)
+		tcp_tlp_after_ack(c, seg, advanced);	/* RFC 8985, tcp_tlp.c */
 	return tcp_in_ack_state(c);
 }
 

@@ -94,6 +94,10 @@ extern const char *const tcp_timer_names[TCP_T__COUNT];
 #define TCP_CF_IN_RECOVERY	0x0080	/* NewReno fast recovery */
 #define TCP_CF_HAVE_RTT		0x0100	/* srtt_us/rttvar_us hold a sample */
 #define TCP_CF_COOKIE		0x0200	/* created from a SYN cookie (syncookie.c) */
+#define TCP_CF_LOSS_TIMER	0x0400	/* the RTO slot holds a PTO / RACK deadline (tcp_tlp.c) */
+#define TCP_CF_TLP_OUT		0x0800	/* RFC 8985 §7: a loss probe episode is open */
+#define TCP_CF_TLP_RXT		0x1000	/* ... and its probe was a retransmission */
+#define TCP_CF_DSACK		0x2000	/* RFC 2883: report dsack_left/right in the next ACK */
 
 /**
  * struct tcp_opts - options of one received segment (tcp_opt.c)
@@ -141,11 +145,14 @@ struct tcp_cc {
  * @n:		ranges used
  * @high_rxt:	RFC 6675 HighRxt, exclusive end of the highest retransmission
  * @rescue_rxt:	RFC 6675 RescueRxt
+ * @rxt_mark:	SND.MAX when the latest retransmission went out: a SACK above
+ *		it reports data sent after every retransmission (tcp_tlp.c)
+ * @rack_lost:	every hole below it was declared lost by RACK (tcp_tlp.c)
  */
 struct tcp_sack_board {
 	struct tcp_sack_block r[TCP_SACK_RANGES];
 	uint8_t n;
-	uint32_t high_rxt, rescue_rxt;
+	uint32_t high_rxt, rescue_rxt, rxt_mark, rack_lost;
 };
 
 /**
@@ -169,6 +176,9 @@ struct tcp_sack_board {
  * @rcv_buf_max:	largest ops.rcv_space() seen: RCV.BUFF for receiver SWS
  * @srtt_us, @rttvar_us, @rto_us: RFC 6298 (valid with TCP_CF_HAVE_RTT)
  * @rtt_seq, @rtt_start: the one segment being timed (TCP_CF_RTT_TIMING)
+ * @rtt_min_us:		smallest RTT sample (RFC 8985 §6.2.4 min_RTT), 0 = none
+ * @tlp_seq, @tlp_end:	the loss probe's range (RFC 8985 §7.3 TLP.end_seq)
+ * @rto_saved:		the RTO deadline a PTO / RACK deadline stands in for
  * @backoff:		RTO expirations in a row (exponential backoff, bound)
  * @probes:		zero-window probes sent without an answer
  * @persist_backoff:	exponent of the persist interval
@@ -201,6 +211,8 @@ struct tcp_conn {
 	uint32_t srtt_us, rttvar_us, rto_us;
 	uint32_t rtt_seq;
 	stack_time_us rtt_start;
+	uint32_t rtt_min_us, tlp_seq, tlp_end;
+	stack_time_us rto_saved;
 	uint8_t backoff, probes, persist_backoff;
 
 	struct tcp_cc cc;
@@ -216,6 +228,7 @@ struct tcp_conn {
 	 * @ooo_stamp:		arrival counter ordering SACK blocks (RFC 2018 §4)
 	 * @ooo_fin, @ooo_fin_seq: a FIN seen beyond a hole, and where
 	 * @ka_probes:		keep-alive probes sent without an answer
+	 * @dsack_left, @dsack_right: a duplicate to report (TCP_CF_DSACK, RFC 2883)
 	 */
 	bool ts_ok, ooo_fin;
 	uint32_t ts_recent, last_ack_sent;
@@ -224,6 +237,7 @@ struct tcp_conn {
 	uint16_t ooo_n;
 	uint32_t ooo_stamp, ooo_fin_seq;
 	uint8_t ka_probes;
+	uint32_t dsack_left, dsack_right;
 
 	stack_time_us timer[TCP_T__COUNT];
 	stack_time_us heap_key;
@@ -355,6 +369,7 @@ void tcp_opt_parse(const uint8_t *p, size_t len, struct tcp_opts *o);
 void tcp_cc_init(struct tcp_conn *c);
 bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t flight);
 void tcp_cc_congestion(struct tcp_conn *c);
+void tcp_cc_reduce_again(struct tcp_conn *c);
 void tcp_cc_on_rto(struct tcp_conn *c);
 bool tcp_cc_on_dupack(struct tcp_conn *c);
 uint32_t tcp_cc_flight(const struct tcp_conn *c);
@@ -376,7 +391,16 @@ enum tcp_sack_next tcp_sack_next_seg(struct tcp_conn *c, bool new_ok,
 uint32_t tcp_sack_skip(const struct tcp_conn *c, uint32_t seq, uint32_t *limit);
 void tcp_sack_on_ack(struct tcp_conn *c, bool advanced, bool dupack);
 bool tcp_sack_in_recovery(const struct tcp_conn *c);
+bool tcp_sack_is_dsack(const struct tcp_seg *seg);
+bool tcp_sack_enter_recovery(struct tcp_conn *c);
 void tcp_out_sack_first(struct tcp_conn *c);
+int tcp_out_tlp_probe(struct tcp_conn *c, uint32_t *seq);
+
+/* tcp_tlp.c */
+void tcp_tlp_arm(struct tcp_conn *c);
+void tcp_tlp_timeout(struct tcp_conn *c);
+void tcp_tlp_after_ack(struct tcp_conn *c, const struct tcp_seg *seg, bool advanced);
+void tcp_tlp_on_rto(struct tcp_conn *c);
 
 /* isn.c */
 uint32_t isn_generate(const uint8_t key[16], const struct tcp_tuple *t,

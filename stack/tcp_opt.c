@@ -23,7 +23,9 @@
  * client offered (timestamps, window scale, SACK-permitted); on every other
  * non-RST segment, timestamps once negotiated and SACK blocks describing the
  * out-of-order queue (tcp_reasm.c), newest first, 3 of them next to
- * timestamps, else 4. Our TSval is the stack clock in milliseconds.
+ * timestamps, else 4, after a D-SACK block (RFC 2883) when the segment being
+ * answered was a duplicate (tcp_in.c). Our TSval is the stack clock in
+ * milliseconds.
  */
 #include <string.h>
 
@@ -166,17 +168,25 @@ static size_t tcp_opt_write_ts(uint8_t *p, const struct tcp_conn *c)
 }
 
 /**
- * tcp_opt_write_sack() - NOP NOP SACK blocks for the out-of-order queue
+ * tcp_opt_write_sack() - NOP NOP SACK blocks: a D-SACK, the out-of-order queue
  * @p:	where they go
  * @c:	the connection (SACK negotiated)
  *
- * Return: bytes written (0 if nothing is queued)
+ * Return: bytes written (0 if there is nothing to report)
  */
 static size_t tcp_opt_write_sack(uint8_t *p, const struct tcp_conn *c)
 {
 	struct tcp_sack_block b[TCP_SACK_MAX_BLOCKS];
 	/* RFC 2018 §3: 4 blocks fit in 40 bytes, 3 next to timestamps */
-	unsigned n = tcp_reasm_sack(c, b, c->ts_ok ? 3 : 4);
+	unsigned max = c->ts_ok ? 3 : 4, n = 0;
+
+	if (c->flags & TCP_CF_DSACK) {
+		/* RFC 2883 §4: the duplicate is the first block */
+		b[0] = (struct tcp_sack_block){ c->dsack_left, c->dsack_right };
+		n = 1;
+	}
+	if (c->ooo)
+		n += tcp_reasm_sack(c, b + n, max - n);
 
 	if (!n)
 		return 0;
@@ -234,7 +244,8 @@ static size_t tcp_opt_write_syn(uint8_t *p, const struct tcp_conn *c)
  * @syn:	the SYN-ACK
  *
  * RFC 7323 §3.2: once negotiated, timestamps go on every non-RST segment.
- * RFC 2018 §4: SACK blocks while out-of-order data is queued.
+ * RFC 2018 §4: SACK blocks while out-of-order data is queued; RFC 2883:
+ * a D-SACK block first in the ACK that answers a duplicate segment.
  *
  * Return: bytes written, a multiple of 4
  */
@@ -246,7 +257,7 @@ size_t tcp_opt_write(uint8_t *p, const struct tcp_conn *c, bool syn)
 		return tcp_opt_write_syn(p, c);
 	if (c->ts_ok)
 		n += tcp_opt_write_ts(p, c);
-	if (c->sack_ok && c->ooo)
+	if (c->sack_ok && (c->ooo || (c->flags & TCP_CF_DSACK)))
 		n += tcp_opt_write_sack(p + n, c);
 	return n;
 }

@@ -343,8 +343,9 @@ static int tcp_out_conn(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_
 	if (seq_gt(c->rcv_nxt + win, c->rcv_adv))
 		c->rcv_adv = c->rcv_nxt + win;
 	c->last_ack_sent = c->rcv_nxt;		/* RFC 7323 §4.3 Last.ACK.sent */
-	/* any ACK we send satisfies the delayed ACK (RFC 9293 §3.8.6.3) */
-	c->flags &= ~TCP_CF_ACK_NOW;
+	/* any ACK we send satisfies the delayed ACK (RFC 9293 §3.8.6.3) and
+	 * carried the D-SACK (RFC 2883 §4: reported once) */
+	c->flags &= ~(TCP_CF_ACK_NOW | TCP_CF_DSACK);
 	tcp_timer_stop(c, TCP_T_DELACK);
 	return n;
 }
@@ -469,6 +470,8 @@ static void tcp_out_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 	if (c->timer[TCP_T_RTO] == STACK_TIME_NEVER)
 		tcp_timer_rto_restart(c);
 	tcp_timer_stop(c, TCP_T_PERSIST);
+	if (c->sack_ok && c->snd_nxt == c->snd_max)
+		tcp_tlp_arm(c);			/* RFC 8985 §7.2: after new data */
 }
 
 /**
@@ -667,10 +670,42 @@ static int tcp_out_rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len)
 	if (n < 0)
 		return n;
 	tcp_out_count_rexmit(c);
+	c->sb.rxt_mark = c->snd_max;		/* RFC 8985 lost retransmissions, tcp_tlp.c */
 	c->flags &= ~TCP_CF_RTT_TIMING;		/* RFC 6298 §3 Karn; choice 28 */
 	if (c->timer[TCP_T_RTO] == STACK_TIME_NEVER)
 		tcp_timer_rto_restart(c);	/* RFC 6298 §5.1 */
 	return n + ((uint32_t)n == dlen && fin);
+}
+
+/**
+ * tcp_out_tlp_probe() - RFC 8985 §7.3: send a loss probe
+ * @c:		the connection (SACK on, every outstanding byte sent once)
+ * @seq:	filled with the probe's first sequence number
+ *
+ * One new segment if the peer's window allows it (cwnd notwithstanding),
+ * else the highest SMSS of sequence space sent (the FIN included) again.
+ *
+ * Return: 0 for new data, 1 for a retransmission, -1 if nothing was sent
+ */
+int tcp_out_tlp_probe(struct tcp_conn *c, uint32_t *seq)
+{
+	uint32_t end = tcp_out_data_end(c), edge = c->snd_una + c->snd_wnd;
+	uint32_t len = seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+	int n;
+
+	if (len > c->snd_mss)
+		len = c->snd_mss;
+	if (len && seq_leq(c->snd_nxt + len, edge)) {
+		*seq = c->snd_nxt;
+		n = tcp_out_conn(c, tcp_out_psh(c, c->snd_nxt, len), c->snd_nxt, len);
+		if (n > 0) {
+			tcp_out_sent(c, c->snd_nxt, (uint32_t)n);
+			return 0;
+		}
+	}
+	len = c->snd_max - c->snd_una < c->snd_mss ? c->snd_max - c->snd_una : c->snd_mss;
+	*seq = c->snd_max - len;
+	return tcp_out_rexmit(c, *seq, len) > 0 ? 1 : -1;
 }
 
 /**

@@ -52,6 +52,8 @@ void tcp_sack_clear(struct tcp_conn *c)
 	c->sb.n = 0;
 	c->sb.high_rxt = c->snd_una;
 	c->sb.rescue_rxt = c->snd_una;
+	c->sb.rxt_mark = c->snd_una;
+	c->sb.rack_lost = c->snd_una;
 }
 
 /**
@@ -106,7 +108,7 @@ static void tcp_sack_insert(struct tcp_sack_board *sb, uint32_t l, uint32_t r)
  *
  * Return: true if block 0 lies at or below SEG.ACK or inside block 1
  */
-static bool tcp_sack_is_dsack(const struct tcp_seg *seg)
+bool tcp_sack_is_dsack(const struct tcp_seg *seg)
 {
 	const struct tcp_sack_block *b = seg->opt.sack;
 
@@ -165,16 +167,18 @@ void tcp_sack_prune(struct tcp_conn *c)
 	sb->n = (uint8_t)n;
 	if (seq_lt(sb->high_rxt, c->snd_una))
 		sb->high_rxt = c->snd_una;
+	if (seq_lt(sb->rack_lost, c->snd_una))
+		sb->rack_lost = c->snd_una;
 }
 
 /**
- * tcp_sack_lost_edge() - RFC 6675 §4 IsLost() for every hole at once
+ * tcp_sack_dupthresh_edge() - RFC 6675 §4 IsLost() for every hole at once
  * @c:	the connection
  *
  * Return: the sequence number below which every unSACKed byte is lost
- * (SND.UNA when none is)
+ * by the DupThresh rules (SND.UNA when none is)
  */
-static uint32_t tcp_sack_lost_edge(const struct tcp_conn *c)
+static uint32_t tcp_sack_dupthresh_edge(const struct tcp_conn *c)
 {
 	const struct tcp_sack_board *sb = &c->sb;
 	uint32_t bytes = 0, limit = (TCP_DUPTHRESH - 1) * (uint32_t)c->snd_mss;
@@ -187,6 +191,20 @@ static uint32_t tcp_sack_lost_edge(const struct tcp_conn *c)
 			return sb->r[i].left;
 	}
 	return c->snd_una;
+}
+
+/**
+ * tcp_sack_lost_edge() - IsLost() for every hole: RFC 6675 §4 or RACK
+ * @c:	the connection
+ *
+ * A hole RACK declared lost (RFC 8985 §6.2, tcp_tlp.c) is lost even with
+ * fewer than DupThresh SACKs above it.
+ *
+ * Return: the sequence number below which every unSACKed byte is lost
+ */
+static uint32_t tcp_sack_lost_edge(const struct tcp_conn *c)
+{
+	return seq_max(tcp_sack_dupthresh_edge(c), seq_max(c->sb.rack_lost, c->snd_una));
 }
 
 /**
@@ -345,12 +363,17 @@ uint32_t tcp_sack_skip(const struct tcp_conn *c, uint32_t seq, uint32_t *limit)
  * tcp_sack_enter_recovery() - RFC 6675 §5 step 4: start loss recovery
  * @c:	the connection
  *
- * Sets RecoveryPoint, reduces the window (tcp_cc.c) and marks the
- * connection; the caller retransmits the first hole with
- * tcp_out_sack_first() and then pushes.
+ * Sets RecoveryPoint, reduces the window (tcp_cc.c), marks the connection
+ * and retransmits the first hole; the caller then pushes. Also entered by
+ * RACK's time rule (tcp_tlp.c), subject to the same RecoveryPoint rule.
+ *
+ * Return: true if recovery started
  */
-static void tcp_sack_enter_recovery(struct tcp_conn *c)
+bool tcp_sack_enter_recovery(struct tcp_conn *c)
 {
+	/* RFC 6675 §5.1 / RFC 6582 §3.2 step 2: not again before RecoveryPoint */
+	if (seq_lt(c->snd_una, c->cc.recover))
+		return false;
 	/* RFC 6675 §5 (4.1): RecoveryPoint = HighData */
 	c->cc.recover = c->snd_max;
 	/* RFC 6675 §5 (4.2): ssthresh = cwnd = reduced per the cc algorithm */
@@ -365,6 +388,7 @@ static void tcp_sack_enter_recovery(struct tcp_conn *c)
 	 * and RescueRxt become its end */
 	tcp_out_sack_first(c);
 	c->sb.rescue_rxt = c->sb.high_rxt;
+	return true;
 }
 
 /**

@@ -210,6 +210,7 @@ void tcp_timer_stop_all(struct tcp_conn *c)
  */
 void tcp_timer_rto_restart(struct tcp_conn *c)
 {
+	c->flags &= ~TCP_CF_LOSS_TIMER;		/* a plain RTO again (tcp_tlp.c) */
 	tcp_timer_set(c, TCP_T_RTO, c->s->now + c->rto_us);
 }
 
@@ -222,6 +223,9 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us)
 {
 	uint64_t rto;
 
+	/* RFC 8985 §6.2.4: min_RTT for RACK's reordering window */
+	if (!c->rtt_min_us || rtt_us < c->rtt_min_us)
+		c->rtt_min_us = rtt_us ? rtt_us : 1;
 	if (!(c->flags & TCP_CF_HAVE_RTT)) {
 		/* RFC 6298 §2.2: first measurement */
 		c->srtt_us = rtt_us;
@@ -307,6 +311,12 @@ static void tcp_timer_fire(struct tcp_conn *c, enum tcp_timer_kind k)
 {
 	switch (k) {
 	case TCP_T_RTO:
+		/* the slot holds a loss probe or RACK deadline (tcp_tlp.c) */
+		if (c->flags & TCP_CF_LOSS_TIMER) {
+			tcp_tlp_timeout(c);
+			return;
+		}
+		tcp_tlp_on_rto(c);		/* RFC 8985 §7.4: the episode ends */
 		tcp_out_retransmit(c);
 		return;
 	case TCP_T_DELACK:

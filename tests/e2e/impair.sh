@@ -63,10 +63,14 @@ impair_sysctl() {
 }
 
 # impair_setup: backend + config (call impair_fault before tg_start, the rest after).
+# The client half-closes when its upload is done; under heavy loss the download
+# can take longer than defaults.halfclosed_timeout_s (60 s, counted from the
+# half-close, not from the last byte), so these transfers run without it.
 IMPAIR_BPORT=""
 impair_setup() {
 	read -r IMPAIR_BPORT < <(free_ports 1)
 	start_backend bulk "$IMPAIR_BPORT" --send "$IMPAIR_SIZE"
+	TG_DEFAULTS=${TG_DEFAULTS:-connect_timeout_ms = 1000; drain_timeout_s = 1; halfclosed_timeout_s = 0;}
 	tg_config "$(tg_listener bulk 5001 roundrobin "$IMPAIR_BPORT")"
 }
 

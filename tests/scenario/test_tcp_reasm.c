@@ -223,9 +223,16 @@ Test(tcp_reasm, overlaps_keep_first_copy_exact_stream)
 	expect_ack_sack(C + 600, NULL, 0);
 	cr_assert_eq(th.rx_len, 600);
 	cr_assert_eq(memcmp(th.rx, stream, 600), 0, "exact stream, first copies");
-	/* a duplicate below RCV.NXT: ACK, nothing delivered */
+	/* a duplicate below RCV.NXT: ACK with a D-SACK (RFC 2883 §4), nothing
+	 * delivered; reported once */
 	th_send(A, C + 100, I, 65535, stream + 100, 100);
-	expect_ack_sack(C + 600, NULL, 0);
+	{
+		uint32_t d[1][2] = { { C + 100, C + 200 } };
+
+		expect_ack_sack(C + 600, (const uint32_t (*)[2])d, 1);
+	}
+	th_send(A, C + 600, I, 65535, NULL, 0);
+	th_expect_none();
 	cr_assert_eq(th.rx_len, 600);
 	cr_assert_eq(stack_stats(th.s)->drop_tcp_ooo_full, 0);
 }
@@ -280,9 +287,14 @@ Test(tcp_reasm, window_edges_table_6)
 	th_send(A, C + 65535, I, 65535, stream, 10);	/* one beyond */
 	expect_ack_sack(C, (const uint32_t (*)[2])b, 1);
 	cr_assert_eq(st->drop_tcp_unacceptable, ++un);
-	/* a segment ending exactly at RCV.NXT is old; one ending at RCV.NXT+1 is in */
+	/* a segment ending exactly at RCV.NXT is old (reported as a D-SACK,
+	 * RFC 2883 §4); one ending at RCV.NXT+1 is in */
 	th_send(A, C - 10, I, 65535, stream, 10);
-	expect_ack_sack(C, (const uint32_t (*)[2])b, 1);
+	{
+		uint32_t d[2][2] = { { C - 10, C }, { C + 65534, C + 65535 } };
+
+		expect_ack_sack(C, (const uint32_t (*)[2])d, 2);
+	}
 	cr_assert_eq(st->drop_tcp_unacceptable, ++un);
 	th_send(A, C - 10, I, 65535, stream + 4000, 11);	/* 1 new byte: stream[4010] */
 	cr_assert_eq(th.rx_len, 1);
@@ -486,4 +498,37 @@ Test(tcp_reasm, sack_blocks_three_with_timestamps_four_without)
 	th_send(A, C, I, 65535, stream, 100);
 	th_expect(NULL, A, I, C + 200, 65535 - 200, 0);
 	cr_assert_eq(memcmp(th.rx, stream, 200), 0);
+}
+
+Test(tcp_reasm, dsack_first_block_once)
+{
+	uint32_t b[2][2];
+
+	fill();
+	sack_handshake(TH_CISN, false);
+	th_send(A, C, I, 65535, stream, 100);
+	th_send(A, C + 300, I, 65535, stream + 300, 100);	/* out of order */
+	b[0][0] = C + 300;
+	b[0][1] = C + 400;
+	expect_ack_sack(C + 100, (const uint32_t (*)[2])b, 1);
+	/* RFC 2883 §4: an old duplicate is the first block, then the queue */
+	th_send(A, C, I, 65535, stream, 100);
+	b[0][0] = C;
+	b[0][1] = C + 100;
+	b[1][0] = C + 300;
+	b[1][1] = C + 400;
+	expect_ack_sack(C + 100, (const uint32_t (*)[2])b, 2);
+	/* a partly new segment: its old part is reported, the new part taken */
+	th_send(A, C + 50, I, 65535, stream + 50, 100);
+	b[0][0] = C + 50;
+	b[0][1] = C + 100;
+	expect_ack_sack(C + 150, (const uint32_t (*)[2])b, 2);
+	cr_assert_eq(th.rx_len, 150);
+	cr_assert_eq(memcmp(th.rx, stream, 150), 0);
+	/* reported once: the next ACK carries the queue only */
+	th_send(A, C + 150, I, 65535, stream + 150, 50);
+	b[0][0] = C + 300;
+	b[0][1] = C + 400;
+	expect_ack_sack(C + 200, (const uint32_t (*)[2])b, 1);
+	th_expect_none();
 }

@@ -330,6 +330,7 @@ static size_t th_build(uint8_t *frame, uint16_t cport, uint8_t flags, uint32_t s
 	seg[12] = (uint8_t)((hl / 4) << 4);
 	seg[13] = flags;
 	v = htons(win); memcpy(seg + 14, &v, 2);
+	v = htons(th.urg_ptr); memcpy(seg + 18, &v, 2);
 	if (optlen)
 		memcpy(seg + 20, opts, optlen);
 	if (dlen)
@@ -345,7 +346,7 @@ static size_t th_build(uint8_t *frame, uint16_t cport, uint8_t flags, uint32_t s
 	v = htons(ck);
 	memcpy(seg + 16, &v, 2);
 	n = frm_eth(frame, th_our_mac, th_peer_mac, 0x0800);
-	n += frm_ip4(frame + n, TH_PEER_IP, TH_OUR_IP, 6, seg, len, NULL);
+	n += frm_ip4(frame + n, TH_PEER_IP, TH_OUR_IP, 6, seg, len, th.ip_opts);
 	return n;
 }
 

@@ -28,6 +28,8 @@
 
 #include "stack/stack.h"
 
+struct frm_ip4_opts;
+
 #define TH_T0		1000000000ull	/* virtual clock start */
 #define TH_MS		1000ull
 #define TH_SEC		1000000ull
@@ -104,6 +106,8 @@ struct th_event {
  * @tx_acked:		bytes acknowledged (dropped from the front logically)
  * @syn_calls:		ops.syn() calls
  * @gso:		offloaded frames seen by th_pop()
+ * @ip_opts:		IPv4 header settings for injected segments (NULL: plain)
+ * @urg_ptr:		urgent pointer field of injected segments
  */
 struct th_state {
 	struct stack *s;
@@ -124,6 +128,8 @@ struct th_state {
 	size_t tx_len, tx_acked;
 	int syn_calls;
 	struct th_gso_log gso;
+	const struct frm_ip4_opts *ip_opts;
+	uint16_t urg_ptr;
 };
 
 extern struct th_state th;
