@@ -26,6 +26,7 @@
 #include "proxy/runtime.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,22 +286,41 @@ void runtime_snapshot_done_locked(struct runtime *rt)
 }
 
 /**
+ * runtime_sum_counters() - add up one counter block over the workers
+ * @rt:		the runtime
+ * @member:	offsetof(struct rt_worker, X) of a pointer to a block of
+ *		uint64_t counters written by that worker (NULL: none)
+ * @out:	filled with the sums (zeros if no worker has the block)
+ * @size:	the block's size, a multiple of 8
+ *
+ * Return: true if at least one worker has the block
+ */
+static bool runtime_sum_counters(const struct runtime *rt, size_t member, void *out,
+				 size_t size)
+{
+	uint64_t *o = out;
+	bool any = false;
+
+	memset(out, 0, size);
+	for (unsigned i = 0; i < rt->n_workers; i++) {
+		const uint64_t *s = *(const uint64_t *const *)((const char *)&rt->w[i] + member);
+
+		any |= s != NULL;
+		for (size_t k = 0; s && k < size / sizeof(uint64_t); k++)
+			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
+	}
+	return any;
+}
+
+/**
  * runtime_stack_sum() - the stacks' counters summed over the workers
  * @rt:		the runtime
  * @out:	filled
  */
 void runtime_stack_sum(const struct runtime *rt, struct stack_stats *out)
 {
-	uint64_t *o = (uint64_t *)out;
-
 	static_assert(sizeof(*out) % sizeof(uint64_t) == 0, "stack_stats: only uint64_t");
-	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < rt->n_workers; i++) {
-		const uint64_t *s = (const uint64_t *)rt->w[i].stack;
-
-		for (size_t k = 0; s && k < sizeof(*out) / sizeof(uint64_t); k++)
-			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
-	}
+	runtime_sum_counters(rt, offsetof(struct rt_worker, stack), out, sizeof(*out));
 }
 
 /**
@@ -312,19 +332,8 @@ void runtime_stack_sum(const struct runtime *rt, struct stack_stats *out)
  */
 bool runtime_fault_sum(const struct runtime *rt, struct link_fault_stats *out)
 {
-	uint64_t *o = (uint64_t *)out;
-	bool on = false;
-
 	static_assert(sizeof(*out) % sizeof(uint64_t) == 0, "link_fault_stats: only uint64_t");
-	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < rt->n_workers; i++) {
-		const uint64_t *s = (const uint64_t *)rt->w[i].fault;
-
-		on |= s != NULL;
-		for (size_t k = 0; s && k < sizeof(*out) / sizeof(uint64_t); k++)
-			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
-	}
-	return on;
+	return runtime_sum_counters(rt, offsetof(struct rt_worker, fault), out, sizeof(*out));
 }
 
 /**
@@ -334,16 +343,8 @@ bool runtime_fault_sum(const struct runtime *rt, struct link_fault_stats *out)
  */
 void runtime_link_sum(const struct runtime *rt, struct link_packet_stats *out)
 {
-	uint64_t *o = (uint64_t *)out;
-
 	static_assert(sizeof(*out) % sizeof(uint64_t) == 0, "link_packet_stats: only uint64_t");
-	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < rt->n_workers; i++) {
-		const uint64_t *s = (const uint64_t *)rt->w[i].link;
-
-		for (size_t k = 0; s && k < sizeof(*out) / sizeof(uint64_t); k++)
-			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
-	}
+	runtime_sum_counters(rt, offsetof(struct rt_worker, link), out, sizeof(*out));
 }
 
 /**

@@ -71,6 +71,7 @@
 
 #include "stack/checksum.h"
 #include "stack/link_packet.h"
+#include "stack/netns.h"
 #include "stack/pcap.h"
 #include "stack/wire.h"
 
@@ -337,35 +338,13 @@ static int lp_setup(struct link_packet *p, const struct link_packet_config *pc, 
 static int lp_setup_in_netns(struct link_packet *p, const struct link_packet_config *pc,
 			     char *err, size_t errlen)
 {
-	char path[256];
-	int self, target, rc = -1;
+	int self = netns_enter(pc->netns, err, errlen), rc;
 
-	snprintf(path, sizeof(path), "/run/netns/%s", pc->netns);
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		snprintf(err, errlen, "interface.netns: /proc/thread-self/ns/net: %s",
-			 strerror(errno));
+	if (self < 0)
 		return -1;
-	}
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		snprintf(err, errlen, "interface.netns: %s: %s", path, strerror(errno));
-		close(self);
-		return -1;
-	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		snprintf(err, errlen, "interface.netns: %s: setns: %s", path, strerror(errno));
-	} else {
-		rc = lp_setup(p, pc, err, errlen);
-		if (setns(self, CLONE_NEWNET) < 0) {
-			/* the thread would keep running in the wrong namespace */
-			snprintf(err, errlen, "interface.netns: cannot return from %s: %s",
-				 path, strerror(errno));
-			rc = -1;
-		}
-	}
-	close(target);
-	close(self);
+	rc = lp_setup(p, pc, err, errlen);
+	if (netns_leave(self, pc->netns, err, errlen) < 0)
+		rc = -1;	/* link_packet_open() closes what lp_setup() opened */
 	return rc;
 }
 

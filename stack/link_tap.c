@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "stack/link_tap.h"
+#include "stack/netns.h"
 #include "stack/pcap.h"
 
 /* any frame: virtio-net header + Ethernet header + 64 KiB IP packet, with room to spare */
@@ -181,37 +182,16 @@ fail:
 static int tap_setup_in_netns(const char *name, const char *netns, uint16_t mtu,
 			      unsigned flags, char *err, size_t errlen)
 {
-	char path[256];
-	int self, target, fd = -1;
+	int self = netns_enter(netns, err, errlen), fd;
 
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		snprintf(err, errlen, "interface.netns: /proc/thread-self/ns/net: %s",
-			 strerror(errno));
+	if (self < 0)
 		return -1;
+	fd = tap_setup(name, mtu, flags, err, errlen);
+	if (netns_leave(self, netns, err, errlen) < 0) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
 	}
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		snprintf(err, errlen, "interface.netns: %s: %s", path, strerror(errno));
-		close(self);
-		return -1;
-	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		snprintf(err, errlen, "interface.netns: %s: setns: %s", path, strerror(errno));
-	} else {
-		fd = tap_setup(name, mtu, flags, err, errlen);
-		if (setns(self, CLONE_NEWNET) < 0) {
-			/* the thread would keep running in the wrong namespace */
-			snprintf(err, errlen, "interface.netns: cannot return from %s: %s",
-				 path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-		}
-	}
-	close(target);
-	close(self);
 	return fd;
 }
 

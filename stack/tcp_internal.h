@@ -351,6 +351,7 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us);
 /* tcp_out.c */
 uint32_t tcp_out_rcv_window(struct tcp_conn *c);
 bool tcp_out_window_opens(struct tcp_conn *c);
+bool tcp_out_can_send(const struct tcp_conn *c);
 int tcp_out_synack(struct tcp_conn *c);
 int tcp_out_ack(struct tcp_conn *c);
 void tcp_out_push(struct tcp_conn *c);

@@ -432,7 +432,7 @@ static uint32_t tcp_out_data_end(const struct tcp_conn *c)
  *
  * Return: true in ESTABLISHED and the states after our FIN or the peer's
  */
-static bool tcp_out_can_send(const struct tcp_conn *c)
+bool tcp_out_can_send(const struct tcp_conn *c)
 {
 	switch (c->state) {
 	case TCP_S_ESTABLISHED:

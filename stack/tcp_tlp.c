@@ -63,16 +63,7 @@
  */
 static bool tcp_tlp_state_ok(const struct tcp_conn *c)
 {
-	switch (c->state) {
-	case TCP_S_ESTABLISHED:
-	case TCP_S_CLOSE_WAIT:
-	case TCP_S_FIN_WAIT_1:
-	case TCP_S_CLOSING:
-	case TCP_S_LAST_ACK:
-		return c->snd_una != c->iss;
-	default:
-		return false;
-	}
+	return tcp_out_can_send(c) && c->snd_una != c->iss;
 }
 
 /**
