@@ -44,18 +44,20 @@ def segment(src, dst, sport, dport, seq, ack, flags, win=65535, data=b"", opts=b
 
 
 class Raw:
-    """Send crafted segments from SRC, receive tcpgate's on the TAP IFNAME."""
+    """Send crafted segments from SRC, receive tcpgate's on the TAP IFNAME (None: send only)."""
 
-    def __init__(self, src, dst, ifname):
+    def __init__(self, src, dst, ifname=None):
         check_addr(src, dst)
         self.src, self.dst = src, dst
         self.tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
         self.tx.bind((src, 0))
         self.tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-        self.rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
-        self.rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        self.rx.bind((ifname, ETH_P_IP))
-        self.rx.setblocking(False)
+        self.rx = None
+        if ifname:
+            self.rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
+            self.rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            self.rx.bind((ifname, ETH_P_IP))
+            self.rx.setblocking(False)
         self.dst_packed = socket.inet_aton(dst)
         self.src_packed = socket.inet_aton(src)
 
