@@ -299,5 +299,9 @@ int main(int argc, char **argv)
 		}
 	}
 	echo_print(&e);
+	for (size_t fd = 0; fd < e.nc; fd++)
+		if (e.c[fd].open)
+			echo_close(&e, (int)fd, false);
+	free(e.c);
 	return 0;
 }

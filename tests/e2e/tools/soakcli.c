@@ -638,5 +638,7 @@ int main(int argc, char **argv)
 	       "\"first_error\": \"%s\"}\n", s.n, s.established, s.completed, s.errors,
 	       (unsigned long long)s.bytes_sent, (unsigned long long)s.bytes_recv,
 	       (unsigned long long)s.chunks, (now_ms() - s.t0) / 1e3, s.first_error);
+	free(s.c);
+	close(s.ep);
 	return s.errors || s.completed != s.n ? 1 : 0;
 }
