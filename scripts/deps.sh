@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential pkg-config
 	libconfig-dev libjansson-dev libcriterion-dev libmicrohttpd-dev
-	iproute2 iputils-ping nftables curl python3 tshark socat iperf3 wrk haproxy
+	iproute2 iputils-ping nftables curl python3 tshark socat iperf3 wrk haproxy hping3
 	clang libclang-rt-14-dev
 )
 
