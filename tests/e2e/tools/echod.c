@@ -50,7 +50,7 @@ struct echo_conn {
 };
 
 /**
- * struct echod - the server
+ * struct echod - the server: epoll and listening fds, connections by fd, totals
  */
 struct echod {
 	int ep, lfd;
@@ -61,12 +61,20 @@ struct echod {
 
 static volatile sig_atomic_t echo_stop, echo_report;
 
+/**
+ * on_stop() - SIGTERM/SIGINT: print the report and exit
+ * @sig:	unused
+ */
 static void on_stop(int sig)
 {
 	(void)sig;
 	echo_stop = 1;
 }
 
+/**
+ * on_report() - SIGUSR1: print the report and go on
+ * @sig:	unused
+ */
 static void on_report(int sig)
 {
 	(void)sig;

@@ -84,7 +84,7 @@ struct conn {
 };
 
 /**
- * struct soak - the run
+ * struct soak - the run: options, the connections and the totals
  */
 struct soak {
 	struct sockaddr_in dst;
@@ -104,6 +104,10 @@ struct soak {
 
 static volatile sig_atomic_t soak_stop;
 
+/**
+ * on_signal() - SIGTERM/SIGINT: stop the loop (unfinished connections fail)
+ * @sig:	unused
+ */
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -554,6 +558,10 @@ static int parse_range(const char *arg, size_t *lo, size_t *hi)
 	return *end || !*lo || *hi < *lo || *hi > (1u << 24) ? -1 : 0;
 }
 
+/**
+ * usage() - print the usage text and exit 2
+ * @argv0:	program name
+ */
 static void usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s DST_IP PORT N SECONDS [--inflight M] [--chunk MIN-MAX] "
