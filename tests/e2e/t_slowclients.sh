@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_slowclients: 2000 connections (10 000 with E2E_SOAK=1) each send one byte
 # every 10 s to an echo backend and check the echo (tools/soakcli.c), with
-# idle_timeout_s = 15 and max_connections just above them. Meanwhile a real
+# idle_timeout_s = 20 and max_connections just above them. Meanwhile a real
 # client moves 16 MiB each way through another listener (SHA-256 both ways)
 # and 20 request/response connections are answered. Afterwards: no slow client
 # failed (the idle timeout spares connections that are slow but not idle),
@@ -12,6 +12,7 @@ set -euo pipefail
 tg_init
 
 if [ -n "${E2E_SOAK:-}" ]; then N=10000 DUR=120; else N=2000 DUR=25; fi
+N=${SLOW_CONNS:-$N} DUR=${SLOW_SECONDS:-$DUR}
 SIZE=$((16 * 1024 * 1024))
 SOAKCLI="$BUILD/tools/soakcli"
 ECHOD="$BUILD/tools/echod"
@@ -24,7 +25,7 @@ start_bg echod "$ECHOD" "$EPORT"
 wait_for 10 grep -q "^READY" "$TG_DIR/echod.log" || fail "echod did not start: $(cat "$TG_DIR/echod.log")"
 start_backend bulk "$BPORT" --send "$SIZE"
 start_backend req "$RPORT" --mode echo --name "r-$TG_ID"
-TG_DEFAULTS="connect_timeout_ms = 5000; drain_timeout_s = 2; idle_timeout_s = 15; max_connections = $((N + 200));"
+TG_DEFAULTS="connect_timeout_ms = 5000; drain_timeout_s = 2; idle_timeout_s = 20; max_connections = $((N + 200));"
 tg_config "$(tg_listener slow 7001 roundrobin "$EPORT")" "$(tg_listener bulk 7002 roundrobin "$BPORT")" \
 	"$(tg_listener req 7003 roundrobin "$RPORT")"
 tg_start
@@ -63,6 +64,7 @@ src=$?
 set -e
 res=$(grep '^{' "$TG_DIR/slow.log" | tail -n 1)
 log "slow clients (exit $src): $res"
+log "tcp: $(stats_json | json_get tcp | tr -d '\n' | cut -c1-700)"
 [ -n "$res" ] || fail "no result from the slow clients: $(tail -n 5 "$TG_DIR/slow.log")"
 [ "$(json_get errors <<<"$res")" = 0 ] || fail "$(json_get errors <<<"$res") slow clients failed; first: $(json_get first_error <<<"$res")"
 [ "$(json_get completed <<<"$res")" = "$N" ] || fail "only $(json_get completed <<<"$res") of $N slow clients completed"

@@ -12,8 +12,9 @@
  * have passed since the start: send a chunk of MIN..MAX bytes, wait until all
  * of it has come back, think for T ms (uniform in [0, 2T] with --jitter 1,
  * exactly T with --jitter 0; the first chunk of each connection is sent after
- * a uniform [0, T] delay so the load is spread). Afterwards it sends FIN,
- * reads until EOF and closes.
+ * a uniform [0, T] delay so the load is spread). A connection whose turn
+ * comes after that sends FIN instead of a chunk (so the closes are spread
+ * like the chunks, not a burst of N FINs), reads until EOF and closes.
  *
  * Data is checked byte for byte: the byte at stream offset p of connection i
  * is a keyed function of (seed, i, p / 8) (splitmix64, counter mode), so the
@@ -444,12 +445,8 @@ static void conn_read(struct soak *s, size_t i, double now)
 		s->bytes_recv += (uint64_t)r;
 	}
 	if (c->state == CS_XFER && c->recvd == c->target) {
-		if (now >= s->end_at) {
-			conn_close_write(s, i);
-		} else {
-			c->state = CS_THINK;
-			c->next_at = now + think_time(s, c);
-		}
+		c->state = CS_THINK;
+		c->next_at = now + think_time(s, c);
 	}
 }
 
@@ -467,7 +464,7 @@ static void soak_tick(struct soak *s, double now)
 
 		if (c->state == CS_CONNECTING && now >= c->next_at)
 			conn_fail(s, i, "connect timeout");
-		else if (c->state == CS_THINK && now >= s->end_at)
+		else if (c->state == CS_THINK && now >= c->next_at && now >= s->end_at)
 			conn_close_write(s, i);
 		else if (c->state == CS_THINK && now >= c->next_at)
 			conn_next_chunk(s, i);
