@@ -7,7 +7,7 @@
 #   make demo       install missing packages, build, show tcpgate balancing traffic
 #   make bench      the side-by-side benchmark (bench/)
 #   make fuzz       libFuzzer targets (clang)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binaries, man pages, unit, example)
 #   SANITIZE=address,undefined  build (into build-san/) with sanitizers
 #   WERROR=1        warnings are errors (set automatically when CI=true)
 
@@ -56,7 +56,7 @@ SCEN_BIN   := $(BUILD)/tests/scenario
 TOOL_SRC   := $(wildcard tests/e2e/tools/*.c)
 TOOL_BINS  := $(patsubst tests/e2e/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps test test-sanitize soak tools test-unit test-scenario test-e2e demo bench fuzz fuzz-bins install clean
+.PHONY: all deps test test-sanitize soak tools test-unit test-scenario test-e2e demo bench fuzz fuzz-bins install uninstall clean
 all: $(TCPGATE) $(if $(wildcard $(CTL_SRC)),$(TCPGATECTL))
 
 $(BUILD)/obj/%.o: %.c
@@ -134,12 +134,28 @@ demo: deps
 bench: all
 	@BUILD=$(BUILD) bench/run.sh
 
+# install: binaries, man pages, the systemd unit (its paths rewritten for
+# PREFIX) and the example configuration as documentation; /etc is never
+# written: copy the example to /etc/tcpgate/tcpgate.cfg and edit it.
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR  ?= $(PREFIX)/share/doc/tcpgate
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/tcpgate
-	install -m 0755 $(TCPGATE) $(DESTDIR)$(PREFIX)/sbin/tcpgate
-	$(if $(wildcard $(CTL_SRC)),install -m 0755 $(TCPGATECTL) $(DESTDIR)$(PREFIX)/sbin/tcpgatectl)
-	install -m 0644 conf/tcpgate.cfg.example $(DESTDIR)$(PREFIX)/share/doc/tcpgate/
-	$(if $(wildcard systemd/tcpgate.service),install -D -m 0644 systemd/tcpgate.service $(DESTDIR)$(PREFIX)/lib/systemd/system/tcpgate.service)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(TCPGATE) $(TCPGATECTL) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 proxy/tcpgate.8 proxy/tcpgatectl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 conf/tcpgate.cfg.5 $(DESTDIR)$(MANDIR)/man5/
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' systemd/tcpgate.service \
+		>$(DESTDIR)$(UNITDIR)/tcpgate.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tcpgate.service
+	install -m 0644 conf/tcpgate.cfg.example $(DESTDIR)$(DOCDIR)/
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/tcpgate $(DESTDIR)$(PREFIX)/sbin/tcpgatectl \
+		$(DESTDIR)$(MANDIR)/man8/tcpgate.8 $(DESTDIR)$(MANDIR)/man8/tcpgatectl.8 \
+		$(DESTDIR)$(MANDIR)/man5/tcpgate.cfg.5 $(DESTDIR)$(UNITDIR)/tcpgate.service \
+		$(DESTDIR)$(DOCDIR)/tcpgate.cfg.example
+	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -85,7 +85,7 @@ def table():
         meds = {}
         for t in TARGETS:
             cells[t], meds[t] = cell(read_runs(key, t))
-        if all(cells[t] == "-" for t in TARGETS):
+        if all(cells[t] == "-" or "BENCH ONLY" in cells[t] for t in TARGETS):
             continue
         ratio = "-"
         if meds["tcpgate"] is not None and meds["haproxy"]:
@@ -95,6 +95,23 @@ def table():
         elif cells["tcpgate"].startswith("fail"):
             ratio = "tcpgate fail"
         rows.append([label, unit, cells["tcpgate"], cells["haproxy"], cells["direct"], ratio, target])
+    return head, rows
+
+
+def cpu_table():
+    """The proxies' CPU use during each scenario (% of one core), and the result per
+    CPU-second ratio: how much of a throughput ratio is efficiency, how much is CPU."""
+    head = ["scenario", "tcpgate CPU %", "HAProxy CPU %", "tcpgate/HAProxy per CPU-second"]
+    rows = []
+    for key, label, unit, better, target in ROWS:
+        cpu = {t: cell(read_runs("cpu_" + key, t)) for t in ("tcpgate", "haproxy")}
+        if all(c[1] is None for c in cpu.values()):
+            continue
+        res = {t: cell(read_runs(key, t))[1] for t in ("tcpgate", "haproxy")}
+        eff = "-"
+        if better == "hi" and all(res[t] and cpu[t][1] for t in res):
+            eff = "%.2f" % ((res["tcpgate"] / cpu["tcpgate"][1]) / (res["haproxy"] / cpu["haproxy"][1]))
+        rows.append([label, cpu["tcpgate"][0], cpu["haproxy"][0], eff])
     return head, rows
 
 
@@ -186,6 +203,14 @@ def main():
     doc.append("")
     doc.append(md(head, rows))
     doc.append("")
+    chead, crows = cpu_table()
+    if crows:
+        doc.append("Proxy CPU during the runs (utime + stime of the proxy process over the run, % of one "
+                   "core; 200 = both cores). The kernel work of the client's and backends' TCP that runs "
+                   "in the proxy's syscalls (loopback, TAP/veth delivery) counts as the proxy's:")
+        doc.append("")
+        doc.append(md(chead, crows))
+        doc.append("")
     if mrows:
         doc.append("Stack microbenchmark (bench/micro.c: the stack alone on the in-memory link, "
                    "one thread, virtual clock; CPU time from CLOCK_PROCESS_CPUTIME_ID):")
@@ -221,7 +246,7 @@ def main():
         doc.append("- " + n)
     if perf:
         doc.append("")
-        doc.append("### perf: tcpgate during an iperf3 download (perf record -g, self time by symbol)")
+        doc.append("### perf: tcpgate under load (perf record -g, self time by symbol; the load is named below)")
         doc.append("")
         doc.append("```")
         doc.append(perf)

@@ -23,9 +23,11 @@
 #
 # Environment: BUILD (default build), BENCH_QUICK=1 (1 run, short, fewer held
 # connections), BENCH_RUNS, BENCH_DURATION (s), BENCH_CONNS, BENCH_HAPROXY_THREADS
-# (default nproc), BENCH_OFFLOAD (auto|true|false), BENCH_PERF (1 = perf record
-# tcpgate during a download), BENCH_BUDGET_S (overall time budget, default 840),
-# BENCH_KEEP=1 (keep the work dir), BENCH_RESULTS (output file).
+# (default nproc), BENCH_OFFLOAD (auto|true|false), BENCH_PERF (perf record of tcpgate:
+# 1 or down = during an iperf3 download, up, cps, ka; 0 = off), BENCH_BUDGET_S
+# (overall time budget, default 840),
+# BENCH_KEEP=1 (keep the work dir), BENCH_RESULTS (output file), BENCH_ONLY (comma-separated
+# scenarios to run, for quick experiments: up,down,p4,rps_ka,cps,lat,loss,hold,micro).
 set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -193,7 +195,7 @@ CC=${CC:-cc}
 $CC -O2 -Wall -o "$WORK/hold" "$BENCH_DIR/hold.c" || die "cannot build bench/hold.c"
 MICRO_OK=1
 $CC -O2 -g -std=c11 -D_GNU_SOURCE -Wall -I"$ROOT_DIR" -o "$WORK/micro" "$BENCH_DIR/micro.c" \
-	"$BUILD/libtcpgate-stack.a" 2>"$WORK/logs/micro-build.log" || MICRO_OK=0
+	"$BUILD/libtcpgate-stack.a" -lm 2>"$WORK/logs/micro-build.log" || MICRO_OK=0
 
 # ---------------------------------------------------------------- topology
 log "topology: netns $NS, TAP $TAP, veth $VR/$VC (work dir $WORK)"
@@ -526,21 +528,49 @@ TARGETS=(tcpgate haproxy direct)
 skipped() { # SCENARIO [TARGETS...]
 	local s=$1 t
 	shift
-	for t in "${@:-${TARGETS[@]}}"; do record "$s" "$t" "fail skipped:time_budget"; done
+	for t in "${@:-${TARGETS[@]}}"; do record "$s" "$t" "fail skipped:${SKIP_WHY:-time_budget}"; done
 }
 # need_time SECONDS: is there enough budget left for a step of that length
 need_time() { [ "$(left_s)" -gt "$1" ]; }
+# wanted SCENARIO: selected by BENCH_ONLY (all when it is empty)
+wanted() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
+
+# The proxy's CPU use over one run (utime + stime of its process, % of one core):
+# where the time goes, next to the result. cpu_mark before the run, cpu_record after.
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+cpu_mark() { # TARGET
+	CPU_PID="" CPU_T0="" CPU_W0=""
+	[ "$1" = direct ] && return
+	CPU_PID=$(cat "$WORK/pids/$1.pid" 2>/dev/null) || return
+	CPU_T0=$(proc_ticks "$CPU_PID")
+	CPU_W0=$(date +%s%N)
+}
+cpu_record() { # SCENARIO TARGET
+	local t1 w1
+	[ -n "$CPU_T0" ] || return
+	t1=$(proc_ticks "$CPU_PID") || return
+	[ -n "$t1" ] || return
+	w1=$(date +%s%N)
+	record "cpu_$1" "$2" "$(awk -v a="$CPU_T0" -v b="$t1" -v w="$((w1 - CPU_W0))" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN {printf "%.0f", (b - a) / hz / (w / 1e9) * 100}')"
+}
 
 one_round() { # SCENARIO FN ARGS... (all targets, RUNS times, interleaved)
 	local scen=$1 r t
 	shift
+	if ! wanted "$scen"; then
+		for t in "${TARGETS[@]}"; do record "$scen" "$t" "fail skipped:BENCH_ONLY"; done
+		return
+	fi
 	for ((r = 1; r <= RUNS; r++)); do
 		for t in "${TARGETS[@]}"; do
 			if ! need_time $((DUR + 25 + 150)); then
 				record "$scen" "$t" "fail skipped:time_budget"
 				continue
 			fi
+			cpu_mark "$t"
 			"$@" "$scen" "$t"
+			cpu_record "$scen" "$t"
 		done
 	done
 }
@@ -554,7 +584,9 @@ wrk_lat() {
 }
 
 # ---------------------------------------------------------------- the microbenchmark
-if [ "$MICRO_OK" = 1 ]; then
+if ! wanted micro; then
+	: >"$WORK/micro.out"
+elif [ "$MICRO_OK" = 1 ]; then
 	log "stack microbenchmark"
 	MB_N=2000000
 	[ "$QUICK" = 1 ] && MB_N=300000
@@ -575,26 +607,49 @@ log "wrk keep-alive";         one_round rps_ka wrk_ka
 log "wrk Connection: close";  one_round cps wrk_close
 log "wrk latency -c1";        one_round lat wrk_lat
 
-# perf profile of tcpgate during a download
+# perf profile of tcpgate during one load: BENCH_PERF=1 or down (iperf3 download),
+# up (upload), cps (wrk Connection: close), ka (wrk keep-alive)
 PERF_TXT="$WORK/perf.txt"
-if [ "$PERF" = 1 ] && command -v perf >/dev/null && need_time $((DUR + 120)) && ensure tcpgate; then
-	log "perf record of tcpgate during an iperf3 download"
-	read -r host port <<<"$(target_addr tcpgate iperf)"
-	timeout -k 5 $((DUR + 20)) ip netns exec "$NS" iperf3 -c "$host" -p "$port" -t $((DUR + 2)) -R \
-		>"$WORK/logs/iperf-perf.txt" 2>&1 &
-	ipid=$!
+perf_load() { # MODE: start the load in the background, print its PID
+	local host port
+	case $1 in
+	cps | ka)
+		read -r host port <<<"$(target_addr tcpgate http)"
+		local hdr=()
+		[ "$1" = cps ] && hdr=(-H "Connection: close")
+		timeout -k 5 $((DUR + 20)) ip netns exec "$NS" wrk -t2 -c50 "${hdr[@]}" -d"$((DUR + 2))s" \
+			"http://$host:$port/" >"$WORK/logs/wrk-perf.txt" 2>&1 &
+		;;
+	*)
+		local dir=-R
+		[ "$1" = up ] && dir=""
+		read -r host port <<<"$(target_addr tcpgate iperf)"
+		timeout -k 5 $((DUR + 20)) ip netns exec "$NS" iperf3 -c "$host" -p "$port" -t $((DUR + 2)) $dir \
+			>"$WORK/logs/iperf-perf.txt" 2>&1 &
+		;;
+	esac
+	echo $!
+}
+if [ "$PERF" != 0 ] && command -v perf >/dev/null && need_time $((DUR + 120)) && ensure tcpgate; then
+	PERF_MODE=$PERF
+	[ "$PERF_MODE" = 1 ] && PERF_MODE=down
+	log "perf record of tcpgate during: $PERF_MODE"
+	lpid=$(perf_load "$PERF_MODE")
 	sleep 1
 	timeout 30 perf record -q -e cpu-clock -g -o "$WORK/perf.data" -p "$(cat "$WORK/pids/tcpgate.pid")" -- sleep "$DUR" \
 		>"$WORK/logs/perf.log" 2>&1
-	wait "$ipid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
 	if [ -s "$WORK/perf.data" ]; then
 		{
-			echo "-- by object (self time) --"
+			echo "-- load: $PERF_MODE; by object (self time) --"
 			timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --sort dso -g none \
 				2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
 			echo "-- top symbols (self time >= 1%) --"
 			timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1 \
 				--sort dso,symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
+			echo "-- system calls (time inclusive of the kernel work they do, >= 0.5%) --"
+			timeout 60 perf report -i "$WORK/perf.data" --stdio --children --sort symbol -g none \
+				2>/dev/null | grep -E '\] __x64_sys_' | awk '$1 + 0 >= 0.5' | head -20
 		} | sed 's/[[:space:]]*$//' >"$PERF_TXT"
 	fi
 fi
@@ -628,7 +683,10 @@ loss_off() {
 	ethtool -K "$VR" tso on gso on gro on >/dev/null 2>&1
 	nsx ethtool -K "$TAP" gso on >/dev/null 2>&1
 }
-if loss_on; then
+if ! wanted loss; then
+	SKIP_WHY=BENCH_ONLY skipped loss_up
+	SKIP_WHY=BENCH_ONLY skipped loss_down
+elif loss_on; then
 	log "iperf3 upload, 1% loss";   one_round loss_up iperf_up
 	log "iperf3 download, 1% loss"; one_round loss_down iperf_down
 	loss_off
@@ -722,8 +780,12 @@ hold_run() { # TARGET
 	sleep 2
 }
 TG_HOLD_STATS=""
-hold_run tcpgate
-hold_run haproxy
+if wanted hold; then
+	hold_run tcpgate
+	hold_run haproxy
+else
+	for t in tcpgate haproxy; do record hold_conns "$t" "fail skipped:BENCH_ONLY"; done
+fi
 # leave a fresh tcpgate for nothing: everything is torn down by the trap
 
 # ---------------------------------------------------------------- report

@@ -98,6 +98,7 @@ struct conf_listener {
 	size_t n_backends;
 	struct conf_health health;
 	unsigned max_connections;	/* 0 = no per-listener limit */
+	bool log;			/* one log line per closed connection */
 	int line;
 };
 

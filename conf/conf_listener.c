@@ -24,7 +24,7 @@
 
 static const char *const conf_listener_keys[] = {
 	"name", "address", "port", "ports", "balance", "proxy_protocol",
-	"backends", "forward", "health", "max_connections", NULL
+	"backends", "forward", "health", "max_connections", "log", NULL
 };
 static const char *const conf_backend_keys[] = {
 	"address", "weight", "max_connections", NULL
@@ -438,6 +438,7 @@ bool conf_parse_listener(struct conf_report *r, const config_setting_t *s,
 	conf_listener_pool(r, s, what, l);
 	conf_listener_health(r, s, what, &l->health);
 	conf_get_uint(r, s, what, "max_connections", 0, 10000000, &l->max_connections);
+	conf_get_bool(r, s, what, "log", &l->log);
 	return r->n + r->lost == before;
 }
 

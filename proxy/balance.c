@@ -27,7 +27,17 @@
  *   random	power of two choices: two weighted random draws, the less
  *		loaded (connections_active / weight) wins.
  *
- * Everything here runs on the worker thread; no locks.
+ * Several workers: the listener table, and so this state, is shared by
+ * every worker. balance_pick_reserve() - what sessions use - takes the
+ * listener's balance lock for one pick and counts the connection on the
+ * chosen backend before releasing it, so the algorithms keep their exact
+ * global behaviour (round-robin weights over all workers' picks, one Maglev
+ * table, one leastconn rotation) and a backend's max_connections can never
+ * be overshot by two workers picking at once. The lock is taken once per
+ * new connection attempt, never per packet; picks are a few dozen
+ * nanoseconds, so two workers rarely contend. Health state changes come
+ * from other threads: balance_changed() only raises an atomic flag that the
+ * next pick consumes, and loads go through relaxed atomics.
  */
 #include "proxy/balance.h"
 
@@ -83,9 +93,10 @@ static uint64_t name_hash(const struct backend *b, uint64_t seed)
  */
 bool balance_usable(const struct backend *b)
 {
-	if (!b->weight || b->check.down)
+	if (!b->weight || __atomic_load_n(&b->check.down, __ATOMIC_RELAXED))
 		return false;
-	return !b->max_conns || b->stats.connections_active < b->max_conns;
+	return !b->max_conns ||
+	       __atomic_load_n(&b->stats.connections_active, __ATOMIC_RELAXED) < b->max_conns;
 }
 
 /**
@@ -151,8 +162,8 @@ static struct backend *pick_roundrobin(struct listener *l, uint64_t tried)
  */
 static bool load_less(const struct backend *a, const struct backend *b)
 {
-	return a->stats.connections_active * b->weight <
-	       b->stats.connections_active * a->weight;
+	return __atomic_load_n(&a->stats.connections_active, __ATOMIC_RELAXED) * b->weight <
+	       __atomic_load_n(&b->stats.connections_active, __ATOMIC_RELAXED) * a->weight;
 }
 
 /**
@@ -261,18 +272,19 @@ static void maglev_build(struct listener *l)
 	bool any = false;
 
 	memset(t, 0xff, m * sizeof(*t));
-	l->bal.maglev_stale = false;
 	for (size_t i = 0; i < l->n_backends; i++) {
 		off[i] = (uint32_t)(name_hash(&l->backends[i], 0x6d61676c) % m);
 		skip[i] = (uint32_t)(name_hash(&l->backends[i], 0x736b6970) % (m - 1)) + 1;
 		next[i] = 0;
-		any |= l->backends[i].weight && !l->backends[i].check.down;
+		any |= l->backends[i].weight &&
+		       !__atomic_load_n(&l->backends[i].check.down, __ATOMIC_RELAXED);
 	}
 	while (any && filled < m) {
 		for (size_t i = 0; i < l->n_backends && filled < m; i++) {
 			uint32_t c;
 
-			if (!l->backends[i].weight || l->backends[i].check.down)
+			if (!l->backends[i].weight ||
+			    __atomic_load_n(&l->backends[i].check.down, __ATOMIC_RELAXED))
 				continue;
 			do {
 				c = (uint32_t)((off[i] + (uint64_t)next[i] * skip[i]) % m);
@@ -297,7 +309,9 @@ static struct backend *pick_source(struct listener *l, uint32_t client, uint64_t
 	const uint32_t m = BALANCE_MAGLEV_M;
 	uint32_t e = (uint32_t)(mix64(client) % m);
 
-	if (l->bal.maglev_stale)
+	/* consume the flag before building: a change during the build is seen
+	 * by the next pick */
+	if (__atomic_exchange_n(&l->bal.maglev_stale, false, __ATOMIC_ACQ_REL))
 		maglev_build(l);
 	for (uint32_t k = 0; k < m; k++, e = e + 1 == m ? 0 : e + 1) {
 		uint16_t i = l->bal.maglev[e];
@@ -353,12 +367,37 @@ struct backend *balance_pick(struct listener *l, uint32_t client_addr, uint64_t 
 }
 
 /**
+ * balance_pick_reserve() - balance_pick() and count the connection on the
+ *			    chosen backend, atomically with respect to other
+ *			    workers (see the file comment)
+ * @l:		listener (not forward = "original")
+ * @client_addr: the client's address (for source)
+ * @tried:	backends already tried for this connection
+ *
+ * Return: the backend, its connections_active already incremented (the
+ *	   caller decrements it when the connection ends), or NULL
+ */
+struct backend *balance_pick_reserve(struct listener *l, uint32_t client_addr, uint64_t tried)
+{
+	struct backend *b;
+
+	pthread_mutex_lock(&l->bal.lock);
+	b = balance_pick(l, client_addr, tried);
+	if (b)
+		LSTAT_INC(b, connections_active);
+	pthread_mutex_unlock(&l->bal.lock);
+	return b;
+}
+
+/**
  * balance_changed() - the set of up backends changed: rebuild lazily
  * @l:		listener
+ *
+ * May be called from any thread.
  */
 void balance_changed(struct listener *l)
 {
-	l->bal.maglev_stale = true;
+	__atomic_store_n(&l->bal.maglev_stale, true, __ATOMIC_RELEASE);
 }
 
 /**
@@ -371,6 +410,7 @@ int balance_init(struct listener *l)
 {
 	l->bal.rng = mix64((uint64_t)(uintptr_t)l ^ 0x9e3779b97f4a7c15ULL) | 1;
 	l->bal.maglev_stale = true;
+	pthread_mutex_init(&l->bal.lock, NULL);
 	if (l->conf->balance != CONF_BALANCE_SOURCE || l->conf->forward_original)
 		return 0;
 	l->bal.maglev = malloc(BALANCE_MAGLEV_M * sizeof(*l->bal.maglev));
@@ -388,4 +428,5 @@ void balance_free(struct listener *l)
 	free(l->bal.perm);
 	l->bal.maglev = NULL;
 	l->bal.perm = NULL;
+	pthread_mutex_destroy(&l->bal.lock);
 }

@@ -15,6 +15,8 @@
 
 int balance_init(struct listener *l);
 void balance_free(struct listener *l);
+struct backend *balance_pick_reserve(struct listener *l, uint32_t client_addr,
+				     uint64_t tried);
 void balance_changed(struct listener *l);
 bool balance_usable(const struct backend *b);
 struct backend *balance_pick(struct listener *l, uint32_t client_addr, uint64_t tried);

@@ -143,8 +143,7 @@ static void status_listener(struct sbuf *b, const struct listener *l)
 		const struct backend *be = &l->backends[i];
 
 		sbuf_printf(b, "  -> %s:%u\tweight %u\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\n",
-			    ip_str(be->addr, a), be->port, be->weight,
-			    be->weight ? "up" : "drain",
+			    ip_str(be->addr, a), be->port, be->weight, backend_state_name(be),
 			    (unsigned long long)LSTAT_GET(be, connections_active),
 			    (unsigned long long)LSTAT_GET(be, connections_total),
 			    (unsigned long long)LSTAT_GET(be, connect_failures),

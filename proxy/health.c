@@ -3,10 +3,10 @@
  * health.c - backend health: active TCP connect checks, passive observation
  *
  * Theory of operation: for every backend of a listener with a health group,
- * one struct health_check runs a non-blocking connect() from the worker's
- * epoll loop every interval_ms (no threads). The socket is registered with
- * data.ptr pointing into the check array, which is how health_io() tells its
- * events from the sessions'. A connect that completes within timeout_ms is a
+ * one struct health_check runs a non-blocking connect() from the
+ * supervisor's epoll loop every interval_ms (no thread of its own). The
+ * socket is registered with data.ptr pointing into the check array, which is
+ * how health_io() tells its events from the loop's own fds. A connect that completes within timeout_ms is a
  * success (the socket is then closed at once with RST, SO_LINGER {1,0}, so
  * checks leave no TIME-WAIT behind), one that fails or times out a failure.
  *
@@ -21,6 +21,13 @@
  * counted (went_down / went_up) and makes balance.c rebuild its Maglev table.
  * Backends start up (HAProxy's default), so a fresh tcpgate serves at once.
  *
+ * Threads: active checks run on the supervisor's loop (the main thread,
+ * proxy/supervisor.c); passive observations come from every worker. The
+ * up/down counting of health_observe() is serialised by one mutex, taken
+ * once per connect outcome (never per packet); the published fields are
+ * written with relaxed atomic stores for the stats thread and the workers'
+ * balance.c.
+ *
  * Reload: checks point into the listener table; whoever replaces its
  * contents calls health_reload() (state stays in struct backend).
  *
@@ -33,6 +40,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,11 +112,13 @@ static void health_log_transition(struct listener *l, struct backend *b, bool do
  */
 void health_observe(struct listener *l, struct backend *b, bool ok, stack_time_us now)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	const struct conf_health *hc = &l->conf->health;
 	struct backend_check *c = &b->check;
 
 	if (!hc->enabled || l->conf->forward_original)
 		return;
+	pthread_mutex_lock(&lock);
 	if (ok) {
 		c->fails = 0;
 		c->oks++;
@@ -120,6 +130,7 @@ void health_observe(struct listener *l, struct backend *b, bool ok, stack_time_u
 		if (!c->down && c->fails >= hc->fall)
 			health_log_transition(l, b, true, now);
 	}
+	pthread_mutex_unlock(&lock);
 }
 
 /**

@@ -202,3 +202,18 @@ bool listener_table_any_addr(const struct listener_table *t)
 			return true;
 	return false;
 }
+
+/**
+ * backend_state_name() - a backend's state as every view shows it (/stats,
+ *			  the status page, tcpgatectl status)
+ * @b:		the backend (read with relaxed atomics: the worker writes it)
+ *
+ * Return: "drain" for weight 0, else "down" when its health checks marked it
+ *	   down, else "up" (static string)
+ */
+const char *backend_state_name(const struct backend *b)
+{
+	if (!__atomic_load_n(&b->weight, __ATOMIC_RELAXED))
+		return "drain";
+	return __atomic_load_n(&b->check.down, __ATOMIC_RELAXED) ? "down" : "up";
+}

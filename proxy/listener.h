@@ -2,13 +2,17 @@
 /*
  * listener.h - the listener table: which (VIP, port) goes to which backends
  *
- * Built once from struct conf at start. Counters are written only by the
- * worker thread (LISTENER_STAT_* macros, relaxed atomic stores) and read by
- * the stats thread with __atomic_load_n(..., __ATOMIC_RELAXED).
+ * Built once from struct conf at start (and again on reload), shared by every
+ * worker. Counters are updated by the workers with relaxed atomic
+ * read-modify-writes (LSTAT_* macros; several workers update the same
+ * listener) and read by the stats thread with __atomic_load_n(...,
+ * __ATOMIC_RELAXED). Balancing state is guarded by the listener's
+ * balance_state.lock (taken once per new connection, never per packet).
  */
 #ifndef TCPGATE_LISTENER_H
 #define TCPGATE_LISTENER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +84,8 @@ struct backend {
  * @maglev_stale: the set of usable backends changed: rebuild before use
  * @rr_next:	leastconn: where the next tie-breaking scan starts
  * @rng:	random: xorshift64* state
+ * @lock:	guards the fields above and the backends' @current, and makes
+ *		pick + connections_active increment one step (backend limits)
  */
 struct balance_state {
 	uint16_t *maglev;
@@ -87,6 +93,7 @@ struct balance_state {
 	bool maglev_stale;
 	size_t rr_next;
 	uint64_t rng;
+	pthread_mutex_t lock;
 };
 
 /**
@@ -124,12 +131,12 @@ struct listener_table {
 	size_t n;
 };
 
-/* Relaxed-atomic counter updates by the worker (readable by the stats thread). */
+/* Relaxed-atomic counter updates by the workers (readable by the stats thread). */
 #define LSTAT_ADD(obj, field, n) \
-	__atomic_store_n(&(obj)->stats.field, (obj)->stats.field + (n), __ATOMIC_RELAXED)
+	((void)__atomic_fetch_add(&(obj)->stats.field, (n), __ATOMIC_RELAXED))
 #define LSTAT_INC(obj, field) LSTAT_ADD(obj, field, 1)
 #define LSTAT_DEC(obj, field) \
-	__atomic_store_n(&(obj)->stats.field, (obj)->stats.field - 1, __ATOMIC_RELAXED)
+	((void)__atomic_fetch_sub(&(obj)->stats.field, 1, __ATOMIC_RELAXED))
 #define LSTAT_SET(obj, field, v) \
 	__atomic_store_n(&(obj)->field, (v), __ATOMIC_RELAXED)
 #define LSTAT_GET(obj, field) __atomic_load_n(&(obj)->stats.field, __ATOMIC_RELAXED)
@@ -141,5 +148,6 @@ void listener_table_free(struct listener_table *t);
 struct listener *listener_find(struct listener_table *t, uint32_t vip, uint16_t port);
 void listener_table_set_draining(struct listener_table *t, bool on);
 bool listener_table_any_addr(const struct listener_table *t);
+const char *backend_state_name(const struct backend *b);
 
 #endif /* TCPGATE_LISTENER_H */

@@ -3,12 +3,15 @@
  * main.c - tcpgate's command line (DESIGN.md §4)
  *
  * Theory of operation: parse the options, load the configuration, then either
- * report on it (-t) or run: build the listener table, create the worker (TAP
- * link, stack, sessions, signal handling), start the stats server and the
- * control socket on their own threads, drop privileges (config "user"), tell
- * systemd we are ready, and run the worker's loop in the main thread until a
- * graceful stop. The running configuration is owned by the runtime (it is
- * replaced on reload), see proxy/runtime.h.
+ * report on it (-t) or run: build the listener table, block the signals the
+ * supervisor handles (before any thread exists, so every thread inherits the
+ * mask), create interface.workers workers (each opens its queue of the link
+ * and builds its stack and session table), start the stats server and the
+ * control socket on their own threads, drop privileges (config "user"), and
+ * hand over to the supervisor (proxy/supervisor.c), which starts the worker
+ * threads, runs signals, health checks and reloads on the main thread, and
+ * returns after a graceful stop. The running configuration is owned by the
+ * runtime (it is replaced on reload), see proxy/runtime.h.
  *
  * Exit codes: 0 ok (and after a graceful stop), 1 configuration error,
  * 2 usage error, 3 failure to start (with a message saying why).
@@ -29,6 +32,7 @@
 #include "proxy/privdrop.h"
 #include "proxy/runtime.h"
 #include "proxy/stats_http.h"
+#include "proxy/supervisor.h"
 #include "proxy/worker.h"
 
 #define EXIT_CONFIG	1
@@ -210,10 +214,12 @@ static int run(struct conf *cfg, const char *pcap)
 {
 	static char err[ERR_LEN];
 	static struct runtime rt;
+	static struct worker *w[RUNTIME_MAX_WORKERS];
+	struct worker_link_group group = { 0 };
 	struct listener_table lt = { 0 };
 	struct stats_http *http = NULL;
 	struct control *ctl = NULL;
-	struct worker *w = NULL;
+	unsigned n = cfg->iface.workers;
 	int rc = EXIT_START;
 
 	if (listener_table_check(cfg, err, sizeof(err))) {
@@ -221,17 +227,20 @@ static int run(struct conf *cfg, const char *pcap)
 		conf_free(cfg);
 		return EXIT_START;
 	}
-	if (runtime_init(&rt, cfg, &lt)) {
+	if (runtime_init(&rt, cfg, &lt, n)) {
 		snprintf(err, sizeof(err), "eventfd: %s", strerror(errno));
 		goto fail;
 	}
 	if (listener_table_init(&lt, cfg, err, sizeof(err)))
 		goto fail;
-	/* first: it blocks the stop signals, and the other threads inherit that */
-	w = worker_create(cfg, &lt, &rt, pcap, err, sizeof(err));
-	if (!w)
+	/* first: the other threads inherit the mask */
+	if (supervisor_block_signals()) {
+		snprintf(err, sizeof(err), "cannot block signals");
 		goto fail;
-	rt.stack = worker_stack_stats(w);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!(w[i] = worker_create(cfg, &lt, &rt, i, &group, pcap, err, sizeof(err))))
+			goto fail;
 	if (cfg->stats_port && !(http = stats_http_start(&rt, err, sizeof(err))))
 		goto fail;
 	ctl = control_start(&rt, cfg->control_socket, err, sizeof(err));
@@ -240,10 +249,15 @@ static int run(struct conf *cfg, const char *pcap)
 	notify_init();
 	if (drop_privileges(cfg, ctl, err, sizeof(err)))
 		goto fail;
-	log_info("tcpgate %s started: interface %s, %zu listener(s)%s", TCPGATE_VERSION,
-		 cfg->iface.name, lt.n, cfg->stats_port ? "" : ", stats off");
-	notify_ready(0);
-	rc = worker_run(w) ? EXIT_START : EXIT_SUCCESS;
+	log_info("tcpgate %s started: interface %s (%s), %zu listener(s)%s", TCPGATE_VERSION,
+		 cfg->iface.name, cfg->iface.type == CONF_LINK_PACKET ? "packet" : "tap", lt.n,
+		 cfg->stats_port ? "" : ", stats off");
+	rc = supervisor_run(&rt, &lt, w, n, err, sizeof(err));
+	if (rc < 0) {
+		rc = EXIT_START;
+		goto fail;
+	}
+	rc = rc ? EXIT_START : EXIT_SUCCESS;
 	log_info("stopped");
 	goto out;
 fail:
@@ -251,7 +265,8 @@ fail:
 out:
 	control_stop(ctl);
 	stats_http_stop(http);
-	worker_destroy(w);
+	for (unsigned i = 0; i < n && i < RUNTIME_MAX_WORKERS; i++)
+		worker_destroy(w[i]);
 	listener_table_free(&lt);
 	runtime_destroy(&rt);
 	return rc;

@@ -44,8 +44,11 @@ static const struct metric_def stack_defs[] = {
 	SS(tx_bytes, "interface_tx_bytes_total", "Bytes sent on the interface", 1),
 	SS(rx_dropped, "interface_rx_dropped_total", "Received frames dropped (all reasons)", 1),
 	SS(tx_dropped, "interface_tx_dropped_total", "Frames that could not be sent", 1),
+	SS(rx_gso_frames, "interface_rx_gso_frames_total", "TCP GSO frames received (offload)", 1),
+	SS(tx_gso_frames, "interface_tx_gso_frames_total", "TCP GSO frames sent (offload)", 1),
+	SS(drop_offload_bad, "interface_offload_bad_drops_total", "Frames with contradicting offload metadata", 1),
 	SS(drop_ip_bad_checksum, "ip_bad_checksum_total", "IPv4 headers with a bad checksum", 1),
-	SS(drop_ip_not_for_us, "ip_not_for_us_total", "IPv4 packets for another address", 1),
+	SS(drop_ip_not_for_us, "ip_not_local_total", "IPv4 packets to an address that is not local", 1),
 	SS(icmp_echo_replies, "icmp_echo_replies_total", "ICMP echo replies sent", 1),
 	SS(arp_replies_sent, "arp_replies_total", "ARP replies sent", 1),
 	SS(connections_active, "tcp_connections_active", "TCP connections in the table", 0),
@@ -144,6 +147,9 @@ static const char *label_escape(const char *in, char *out, size_t outlen)
  */
 static void metrics_global(struct textbuf *b, const struct runtime *rt)
 {
+	struct stack_stats ss;
+
+	runtime_stack_sum(rt, &ss);	/* summed over the workers */
 	textbuf_printf(b, "# HELP tcpgate_info Build information.\n# TYPE tcpgate_info gauge\n"
 		"tcpgate_info{version=\"%s\"} 1\n", TCPGATE_VERSION);
 	textbuf_printf(b, "# HELP tcpgate_uptime_seconds Seconds since start.\n"
@@ -161,7 +167,7 @@ static void metrics_global(struct textbuf *b, const struct runtime *rt)
 		(unsigned long long)rt->reload_failures);
 	for (size_t i = 0; i < sizeof(stack_defs) / sizeof(stack_defs[0]); i++) {
 		family(b, &stack_defs[i]);
-		textbuf_printf(b, "tcpgate_%s %llu\n", stack_defs[i].name, field(rt->stack, stack_defs[i].off));
+		textbuf_printf(b, "tcpgate_%s %llu\n", stack_defs[i].name, field(&ss, stack_defs[i].off));
 	}
 }
 

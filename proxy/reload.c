@@ -6,52 +6,222 @@
  *
  * Off the data path (control thread): reload_prepare() parses and validates
  * the file with conf_load(), refuses changes to what cannot change live
- * (interface, stats, control), checks that this build supports every
+ * (interface, stats, control, defaults.congestion, and a
+ * defaults.max_connections above the start value, which sized the stack's
+ * connection pool), checks that this build supports every
  * listener, and builds the new listener table. Any problem leaves the
  * running configuration untouched: the errors ("FILE:LINE: message") go to
  * the caller, the log, and /stats (config.reload_failures, last_error).
  *
- * In the worker, between batches (nothing is mid-callback and the dead list
- * is flushed), reload_apply():
- *   1. adds the VIPs of the new listeners to the stack;
- *   2. carries state over from the running table to the new one, matching
- *	listeners by name and backends by address:port inside a listener
- *	(counters, round-robin position, health state): counters never
- *	reset, a backend that was down stays down until its checks pass;
- *   3. swaps table and configuration under the runtime lock (readers see
- *	either the old or the new one, never a mix) and bumps the generation;
- *   4. re-points every live session at the surviving listener/backend
- *	objects of the new table. Sessions of removed listeners or backends
- *	keep pointing into the old table, which is then kept "retired" until
- *	no session refers to it; after defaults.drain_timeout_s those
- *	sessions are reset.
+ * Applying it (the supervisor, proxy/supervisor.c, with every worker
+ * parked; reload_coordinate()):
+ *   1. every worker is asked to join a rendezvous (RT_REQ_PARK); between
+ *	its batches (nothing mid-callback, dead list flushed) it adds the
+ *	VIPs of the new listeners to its own stack and waits;
+ *   2. with all of them waiting, the supervisor carries state over from the
+ *	running table to the new one, matching listeners by name and
+ *	backends by address:port inside a listener (counters, round-robin
+ *	position, health state): counters never reset, a backend that was
+ *	down stays down until its checks pass. Nobody writes a counter
+ *	meanwhile, so no increment is lost;
+ *   3. it swaps table and configuration under the runtime lock (readers see
+ *	either the old or the new one, never a mix), bumps the generation and
+ *	releases the workers;
+ *   4. each worker re-points its live sessions at the surviving
+ *	listener/backend objects of the new table. Sessions of removed
+ *	listeners or backends keep pointing into the old table, which stays
+ *	alive (struct reload_old, reference-counted: one reference per worker
+ *	that still has such sessions, plus the supervisor's until it has
+ *	rebuilt the health checks) until no session refers to it; after
+ *	defaults.drain_timeout_s those sessions are reset.
+ * The workers are stopped for the time of a table copy (microseconds), on
+ * a reload only; the data path itself takes no lock. With one worker this
+ * is the same sequence with a rendezvous of one.
+ * Each worker also hands the new defaults (timeouts, retries, limit) to its
+ * session table, which applies them from then on (existing sessions too:
+ * the timer lists share one timeout).
  * A SYN for a removed listener finds no listener and is answered with RST;
- * a removed backend is never picked again. VIPs are never withdrawn on
- * reload (established connections to them must keep flowing); a removed
- * listener's address keeps answering ARP until restart.
+ * a removed backend is never picked again.
+ *
+ * Addresses: a VIP that no listener of the new table uses is withdrawn from
+ * the stack (stack_del_vip()) once no session to it is left, so that the
+ * connections draining on it keep their ARP entry and their packets; until
+ * then new SYNs to it get RST like any port without a listener. Withdrawn,
+ * it answers neither ARP nor ICMP, and IPv4 to it is dropped and counted
+ * (ip_not_local). The last "*" listener's promiscuous mode ends the same
+ * way. The check runs after each reload and once a second. With several
+ * workers the address is withdrawn only when no worker has a connection to
+ * it (struct rt_withdraw): an ARP request may reach any worker's queue, so
+ * every stack must keep answering while any connection drains.
  */
 #include "proxy/reload.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "proxy/log.h"
 
+#define RELOAD_PARK_WAIT_S	10	/* the rendezvous waits this long for workers */
+
 /**
- * struct reload_retired - a replaced listener table still referenced
+ * struct reload_old - a replaced listener table, shared by the workers
  * @lt:		the table
  * @cfg:	the configuration it points into
- * @deadline:	when its remaining sessions are reset (STACK_TIME_NEVER: done)
+ * @refs:	holders (atomic): workers with sessions in it, the supervisor
+ */
+struct reload_old {
+	struct listener_table lt;
+	struct conf *cfg;
+	unsigned refs;
+};
+
+/**
+ * struct reload_retired - a worker's reference to a replaced table its
+ *			   sessions still use
+ * @old:	the table
+ * @deadline:	when those sessions are reset (STACK_TIME_NEVER: done)
  * @next:	list link
  */
 struct reload_retired {
-	struct listener_table lt;
-	struct conf *cfg;
+	struct reload_old *old;
 	stack_time_us deadline;
 	struct reload_retired *next;
 };
+
+/**
+ * reload_old_unref() - drop a reference to a replaced table; the last one
+ *			frees it
+ * @old:	the table (NULL is fine)
+ */
+void reload_old_unref(struct reload_old *old)
+{
+	if (!old || __atomic_sub_fetch(&old->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	listener_table_free(&old->lt);
+	conf_free(old->cfg);
+	free(old);
+}
+
+/**
+ * struct vip_refs - session_for_each() argument counting sessions on a VIP
+ * @addr:	the VIP (ignored with @any)
+ * @any:	count sessions of "*" listeners instead
+ * @n:		sessions found
+ */
+struct vip_refs {
+	uint32_t addr;
+	bool any;
+	size_t n;
+};
+
+/**
+ * count_vip_refs() - session_for_each() callback for struct vip_refs
+ * @arg:	struct vip_refs
+ * @l:		the session's listener
+ * @b:		its backend (unused)
+ */
+static void count_vip_refs(void *arg, struct listener **l, struct backend **b)
+{
+	struct vip_refs *v = arg;
+	const struct conf_listener *cl = (*l)->conf;
+
+	(void)b;
+	if (v->any ? cl->any_addr : (!cl->any_addr && cl->addr == v->addr))
+		v->n++;
+}
+
+/**
+ * table_uses_addr() - whether a listener of a table has this VIP
+ * @t:		table
+ * @addr:	address, host order
+ *
+ * Return: true if some listener's address is @addr
+ */
+static bool table_uses_addr(const struct listener_table *t, uint32_t addr)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->l[i].conf->any_addr && t->l[i].conf->addr == addr)
+			return true;
+	return false;
+}
+
+/**
+ * reload_note_withdrawn() - after a swap, list the addresses to withdraw
+ * @rw:		the worker's reload state
+ * @ot:		the replaced table
+ * @nt:		the new table
+ *
+ * An address the new table uses again is taken off the list (it was added
+ * back by reload_add_vips()).
+ */
+static void reload_note_withdrawn(struct reload_worker *rw, const struct listener_table *ot,
+				  const struct listener_table *nt)
+{
+	size_t i, j;
+
+	for (i = 0; i < rw->n_withdraw;) {
+		if (table_uses_addr(nt, rw->withdraw[i]))
+			rw->withdraw[i] = rw->withdraw[--rw->n_withdraw];
+		else
+			i++;
+	}
+	for (i = 0; i < ot->n; i++) {
+		const struct conf_listener *cl = ot->l[i].conf;
+
+		if (cl->any_addr || table_uses_addr(nt, cl->addr))
+			continue;
+		for (j = 0; j < rw->n_withdraw && rw->withdraw[j] != cl->addr; j++)
+			;
+		if (j == rw->n_withdraw && rw->n_withdraw < RELOAD_MAX_WITHDRAW)
+			rw->withdraw[rw->n_withdraw++] = cl->addr;
+	}
+	if (listener_table_any_addr(nt))
+		rw->withdraw_any = false;
+	else if (listener_table_any_addr(ot))
+		rw->withdraw_any = true;
+}
+
+/**
+ * reload_withdraw() - withdraw the listed addresses nobody is connected to
+ * @rw:		the worker's reload state
+ * @st:		sessions (not inside a callback)
+ */
+static void reload_withdraw(struct reload_worker *rw, struct session_table *st)
+{
+	char a[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < rw->n_withdraw;) {
+		struct vip_refs v = { .addr = rw->withdraw[i] };
+		struct in_addr ia = { .s_addr = htonl(v.addr) };
+
+		session_for_each(st, count_vip_refs, &v);
+		if (!runtime_withdraw_report(rw->rt, v.addr, rw->index, v.n > 0)) {
+			i++;
+			continue;
+		}
+		/* -ENOENT: it was the interface address, which stays */
+		if (!stack_del_vip(rw->stack, v.addr))
+			log_info("reload: address %s withdrawn: no listener and no connection left "
+				 "(no more ARP, ICMP or TCP for it)",
+				 inet_ntop(AF_INET, &ia, a, sizeof(a)));
+		rw->withdraw[i] = rw->withdraw[--rw->n_withdraw];
+	}
+	if (rw->withdraw_any) {
+		struct vip_refs v = { .any = true };
+
+		session_for_each(st, count_vip_refs, &v);
+		if (runtime_withdraw_report(rw->rt, 0, rw->index, v.n > 0)) {
+			stack_set_promiscuous_ip(rw->stack, false);
+			rw->withdraw_any = false;
+			log_info("reload: no \"*\" listener and no connection of one left: "
+				 "accepting only the interface address and the VIPs");
+		}
+	}
+}
 
 /**
  * reload_fixed_changed() - the first setting that cannot change live
@@ -78,6 +248,9 @@ static const char *reload_fixed_changed(const struct conf *o, const struct conf 
 		return "stats listen";
 	if (strcmp(o->control_socket, n->control_socket))
 		return "control socket";
+	/* the stack's congestion control is chosen once, for all connections */
+	if (o->defaults.congestion != n->defaults.congestion)
+		return "defaults.congestion";
 	return NULL;
 }
 
@@ -105,6 +278,13 @@ int reload_prepare(struct runtime *rt, struct conf **cfg, struct listener_table 
 	if (what) {
 		snprintf(err, errlen, "%s: %s cannot change on reload; restart tcpgate "
 			 "to change it\n", (*cfg)->path, what);
+		goto fail;
+	}
+	if ((*cfg)->defaults.max_connections > rt->start_max_conns) {
+		snprintf(err, errlen, "%s: defaults.max_connections %u is above %u, the value "
+			 "tcpgate started with (its connection table was sized for it); "
+			 "restart tcpgate to raise it\n", (*cfg)->path,
+			 (*cfg)->defaults.max_connections, rt->start_max_conns);
 		goto fail;
 	}
 	if (listener_table_check(*cfg, err, errlen))
@@ -295,7 +475,7 @@ static void reload_gc(struct reload_worker *rw, struct session_table *st)
 
 	while (*pp) {
 		struct reload_retired *r = *pp;
-		struct remap_ctx c = { .ot = &r->lt };
+		struct remap_ctx c = { .ot = &r->old->lt };
 
 		session_for_each(st, count_refs, &c);
 		if (c.left) {
@@ -303,8 +483,7 @@ static void reload_gc(struct reload_worker *rw, struct session_table *st)
 			continue;
 		}
 		*pp = r->next;
-		listener_table_free(&r->lt);
-		conf_free(r->cfg);
+		reload_old_unref(r->old);
 		free(r);
 	}
 }
@@ -378,21 +557,20 @@ static void reload_log_diff(const struct listener_table *ot, const struct listen
 }
 
 /**
- * reload_retire() - keep (or free) the replaced table after the remap
+ * reload_retire() - keep a reference to the replaced table while sessions
+ *		     of this worker point into it, or drop it now
  * @rw:		the worker's reload state
- * @ot:		the replaced table
- * @ocfg:	its configuration
+ * @old:	the replaced table (this worker holds one reference)
  * @left:	sessions still pointing into it
  * @deadline:	when those are reset
  */
-static void reload_retire(struct reload_worker *rw, struct listener_table *ot,
-			  struct conf *ocfg, size_t left, stack_time_us deadline)
+static void reload_retire(struct reload_worker *rw, struct reload_old *old, size_t left,
+			  stack_time_us deadline)
 {
 	struct reload_retired *r;
 
 	if (left && (r = calloc(1, sizeof(*r)))) {
-		r->lt = *ot;
-		r->cfg = ocfg;
+		r->old = old;
 		r->deadline = deadline;
 		r->next = rw->retired;
 		rw->retired = r;
@@ -400,64 +578,219 @@ static void reload_retire(struct reload_worker *rw, struct listener_table *ot,
 	}
 	if (left)
 		log_error("reload: out of memory retiring the old table; it leaks");
-	else {
-		listener_table_free(ot);
-		conf_free(ocfg);
-	}
+	else
+		reload_old_unref(old);
 }
 
 /**
- * reload_apply() - worker: apply a configuration handed over by the control
- *		    thread (see the file comment)
- * @rw:		the worker's reload state
- * @rt:		the runtime (rt->reload_cfg set)
- * @stack:	the stack
- * @st:		sessions (not inside a callback, dead list flushed)
- * @stopping:	a graceful stop is in progress: refuse
- * @now:	current time
+ * reload_park_wait() - wait on the runtime's condition until *@v == @want
+ * @rt:		the runtime (lock held)
+ * @v:		the counter to watch
+ * @want:	the value to wait for
+ *
+ * Return: 0, or -ETIMEDOUT after RELOAD_PARK_WAIT_S
  */
-void reload_apply(struct reload_worker *rw, struct runtime *rt, struct stack *stack,
-		  struct session_table *st, bool stopping, stack_time_us now)
+static int reload_park_wait(struct runtime *rt, const unsigned *v, unsigned want)
 {
-	struct listener_table ot, nt;
-	struct conf *ocfg, *ncfg;
-	struct remap_ctx rc;
-	char msg[256] = "";
-	int ret = stopping ? -ESHUTDOWN : 0;
+	struct timespec dl;
 
-	pthread_mutex_lock(&rt->lock);
-	ncfg = rt->reload_cfg;
-	nt = rt->reload_lt;
-	pthread_mutex_unlock(&rt->lock);
-	if (!ncfg)
-		return;
-	if (stopping)
-		snprintf(msg, sizeof(msg), "tcpgate is stopping");
-	else
-		ret = reload_add_vips(stack, &nt, msg, sizeof(msg));
-	if (!ret)
-		reload_carry(&nt, rt->lt);
-	pthread_mutex_lock(&rt->lock);
-	if (ret) {
-		reload_answer(rt, ret, msg);
-		pthread_mutex_unlock(&rt->lock);
-		return;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += RELOAD_PARK_WAIT_S;
+	while (*v != want)
+		if (pthread_cond_timedwait(&rt->cond, &rt->lock, &dl) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	return 0;
+}
+
+/**
+ * reload_swap() - carry state over and install the new table (lock held,
+ *		   every worker parked)
+ * @rt:		the runtime
+ * @msg:	reason on failure
+ * @msglen:	size of @msg
+ *
+ * Return: the replaced table (one reference per worker and one for the
+ *	   supervisor), or NULL out of memory
+ */
+static struct reload_old *reload_swap(struct runtime *rt, char *msg, size_t msglen)
+{
+	struct reload_old *old = calloc(1, sizeof(*old));
+
+	if (!old) {
+		snprintf(msg, msglen, "out of memory");
+		return NULL;
 	}
-	ot = *rt->lt;
-	*rt->lt = nt;
-	ocfg = rt->cfg;
-	rt->cfg = ncfg;
+	reload_carry(&rt->reload_lt, rt->lt);
+	old->lt = *rt->lt;
+	old->cfg = rt->cfg;
+	old->refs = rt->n_workers + 1;
+	*rt->lt = rt->reload_lt;
+	rt->cfg = rt->reload_cfg;
 	rt->generation++;
 	rt->reloads++;
-	reload_answer(rt, 0, "");
-	pthread_mutex_unlock(&rt->lock);
+	return old;
+}
 
-	reload_log_diff(&ot, rt->lt);
-	rc = (struct remap_ctx){ .ot = &ot, .nt = rt->lt };
+/**
+ * reload_mark_withdrawals_locked() - supervisor: record the addresses a
+ *				      reload gave up, and those it took back
+ * @rt:		the runtime (lock held, workers parked)
+ * @ot:		the replaced table
+ * @nt:		the new table
+ */
+static void reload_mark_withdrawals_locked(struct runtime *rt, const struct listener_table *ot,
+					   const struct listener_table *nt)
+{
+	for (size_t i = 0; i < ot->n; i++) {
+		const struct conf_listener *cl = ot->l[i].conf;
+
+		if (!cl->any_addr && !table_uses_addr(nt, cl->addr))
+			runtime_withdraw_begin_locked(rt, cl->addr);
+	}
+	for (size_t i = 0; i < nt->n; i++)
+		if (!nt->l[i].conf->any_addr)
+			runtime_withdraw_cancel_locked(rt, nt->l[i].conf->addr);
+	if (listener_table_any_addr(nt))
+		runtime_withdraw_cancel_locked(rt, 0);
+	else if (listener_table_any_addr(ot))
+		runtime_withdraw_begin_locked(rt, 0);
+}
+
+/**
+ * reload_coordinate() - supervisor: apply a configuration handed over by
+ *			 the control thread, with every worker parked (see the
+ *			 file comment)
+ * @rt:		the runtime (rt->reload_cfg set, or nothing to do)
+ * @stopping:	a graceful stop is in progress: refuse
+ *
+ * Return: the replaced table when the new one is installed (the caller
+ *	   rebuilds what points into the old one, then reload_old_unref()s
+ *	   it), else NULL
+ */
+struct reload_old *reload_coordinate(struct runtime *rt, bool stopping)
+{
+	struct reload_old *old = NULL;
+	char msg[256] = "";
+	int ret = 0;
+
+	pthread_mutex_lock(&rt->lock);
+	if (!rt->reload_cfg) {
+		pthread_mutex_unlock(&rt->lock);
+		return NULL;
+	}
+	if (stopping) {
+		reload_answer(rt, -ESHUTDOWN, "tcpgate is stopping");
+		pthread_mutex_unlock(&rt->lock);
+		return NULL;
+	}
+	rt->park_open = true;
+	rt->parked = 0;
+	rt->park_rc = 0;
+	rt->park_old = NULL;
+	runtime_request_workers_locked(rt, RT_REQ_PARK);
+	if (reload_park_wait(rt, &rt->parked, rt->n_workers)) {
+		ret = -ETIMEDOUT;
+		snprintf(msg, sizeof(msg), "a worker did not join the reload in %d s",
+			 RELOAD_PARK_WAIT_S);
+	} else if (rt->park_rc) {
+		ret = rt->park_rc;
+		snprintf(msg, sizeof(msg), "%s", rt->park_msg);
+	} else if (!(old = reload_swap(rt, msg, sizeof(msg)))) {
+		ret = -ENOMEM;
+	}
+	rt->park_open = false;
+	if (old) {
+		reload_log_diff(&old->lt, rt->lt);
+		reload_mark_withdrawals_locked(rt, &old->lt, rt->lt);
+		rt->park_old = old;
+	}
+	reload_answer(rt, ret, msg);
+	/* release: every parked worker reads park_old and counts itself out */
+	rt->park_gen++;
+	pthread_cond_broadcast(&rt->cond);
+	if (reload_park_wait(rt, &rt->parked, 0))
+		log_error("reload: a worker did not leave the rendezvous in %d s",
+			  RELOAD_PARK_WAIT_S);
+	rt->park_old = NULL;
+	pthread_mutex_unlock(&rt->lock);
+	return old;
+}
+
+/**
+ * reload_worker_join() - worker: add the new VIPs, count in, wait for the
+ *			  release
+ * @rt:		the runtime
+ * @stack:	the worker's stack
+ * @cfg:	set to the running configuration after the release
+ *
+ * Return: the replaced table if the release installed a new one (this
+ *	   worker holds one reference), else NULL
+ */
+static struct reload_old *reload_worker_join(struct runtime *rt, struct stack *stack,
+					     const struct conf **cfg)
+{
+	struct listener_table nt;
+	struct reload_old *old;
+	char msg[256] = "";
+	uint64_t gen;
+	int ret;
+
+	pthread_mutex_lock(&rt->lock);
+	if (!rt->park_open) {	/* the rendezvous gave up on us already */
+		pthread_mutex_unlock(&rt->lock);
+		return NULL;
+	}
+	nt = rt->reload_lt;	/* the supervisor does not touch it until all joined */
+	pthread_mutex_unlock(&rt->lock);
+	ret = reload_add_vips(stack, &nt, msg, sizeof(msg));
+	pthread_mutex_lock(&rt->lock);
+	if (!rt->park_open) {
+		pthread_mutex_unlock(&rt->lock);
+		return NULL;
+	}
+	if (ret && !rt->park_rc) {
+		rt->park_rc = ret;
+		snprintf(rt->park_msg, sizeof(rt->park_msg), "%s", msg);
+	}
+	gen = rt->park_gen;
+	rt->parked++;
+	pthread_cond_broadcast(&rt->cond);
+	while (rt->park_gen == gen)
+		pthread_cond_wait(&rt->cond, &rt->lock);
+	old = rt->park_old;
+	*cfg = rt->cfg;
+	rt->parked--;
+	pthread_cond_broadcast(&rt->cond);
+	pthread_mutex_unlock(&rt->lock);
+	return old;
+}
+
+/**
+ * reload_worker_park() - worker: take part in a reload (RT_REQ_PARK)
+ * @rw:		the worker's reload state
+ * @rt:		the runtime
+ * @stack:	the worker's stack
+ * @st:		its sessions (not inside a callback, dead list flushed)
+ * @cfg:	the worker's configuration pointer, updated after a reload
+ * @now:	current time
+ */
+void reload_worker_park(struct reload_worker *rw, struct runtime *rt, struct stack *stack,
+			struct session_table *st, const struct conf **cfg, stack_time_us now)
+{
+	struct reload_old *old = reload_worker_join(rt, stack, cfg);
+	struct remap_ctx rc;
+
+	if (!old)
+		return;
+	session_set_defaults(st, &(*cfg)->defaults);
+	rc = (struct remap_ctx){ .ot = &old->lt, .nt = rt->lt };
 	session_for_each(st, remap_session, &rc);
-	reload_retire(rw, &ot, ocfg, rc.left,
-		      now + (stack_time_us)ncfg->defaults.drain_timeout_s * 1000000ULL);
+	reload_note_withdrawn(rw, &old->lt, rt->lt);
+	reload_retire(rw, old, rc.left,
+		      now + (stack_time_us)(*cfg)->defaults.drain_timeout_s * 1000000ULL);
 	reload_gc(rw, st);
+	rw->stack = stack;
+	reload_withdraw(rw, st);
 }
 
 /**
@@ -488,13 +821,15 @@ void reload_timers(struct reload_worker *rw, struct session_table *st, stack_tim
 		if (now < r->deadline)
 			continue;
 		r->deadline = STACK_TIME_NEVER;
-		n = session_abort_if(st, retired_pred, &r->lt);
+		n = session_abort_if(st, retired_pred, &r->old->lt);
 		if (n)
 			log_info("reload: drain timeout: reset %zu connection(s) of removed "
 				 "listeners/backends", n);
 	}
 	if (rw->retired)
 		reload_gc(rw, st);
+	if (rw->n_withdraw || rw->withdraw_any)
+		reload_withdraw(rw, st);
 }
 
 /**
@@ -507,8 +842,7 @@ void reload_worker_free(struct reload_worker *rw)
 		struct reload_retired *r = rw->retired;
 
 		rw->retired = r->next;
-		listener_table_free(&r->lt);
-		conf_free(r->cfg);
+		reload_old_unref(r->old);
 		free(r);
 	}
 }

@@ -30,8 +30,9 @@
  *	tcp_reject(): the client gets RST. Each failure is also a passive
  *	health observation (health.c). Out of local sockets (EMFILE, ENFILE,
  *	ENOBUFS, ENOMEM) is nobody's backend's fault: no retry, no health
- *	observation, RST at once, one log line a minute. forward = "original" connects to the
- *	tuple's destination instead, without retries.
+ *	observation, RST at once, one log line a minute. forward =
+ *	"original" connects to the tuple's destination instead, without
+ *	retries.
  *   connect succeeded: the PROXY protocol header (proxy_proto.c) is written
  *	first, before tcp_accept() lets the client send anything
  *   TCP_EV_ESTABLISHED: start announcing backend bytes
@@ -42,7 +43,10 @@
  *   TCP_EV_CLOSED: close the backend if still open; the session is freed
  *	after the current batch (never inside a callback)
  *
- * Every way out goes through session_teardown().
+ * Every way out goes through session_teardown(). Each path notes why with
+ * session_note_end(); on a listener with log = true, session_release(), the
+ * one place every session ends, writes the connection log line
+ * (proxy/connlog.c).
  *
  * Callbacks must not call back into the stack, so what a callback decides
  * that needs a tcp_*() call is recorded in @deferred and the session is put
@@ -67,10 +71,13 @@
  * SESSION_CHUNK, up to defaults.max_connections; nothing is allocated per
  * packet.
  *
- * Limits: defaults.max_connections (this table and the stack's pool), the
- * listener's max_connections, and each backend's (a full backend is skipped
- * by balance.c); a SYN over a limit gets RST and counts in
- * connections_refused.
+ * Limits: defaults.max_connections (this table and the stack's pool, and
+ * with several workers a counter they share), the listener's
+ * max_connections, and each backend's (a full backend is skipped by
+ * balance.c); a SYN over a limit gets RST and counts in
+ * connections_refused. With several workers every limit is taken as an
+ * atomic reservation (increment, then undo if over), so workers admitting
+ * connections at the same moment cannot overshoot it.
  */
 #include "proxy/session.h"
 
@@ -89,6 +96,7 @@
 #include <arpa/inet.h>
 
 #include "proxy/balance.h"
+#include "proxy/connlog.h"
 #include "proxy/health.h"
 #include "proxy/log.h"
 #include "proxy/proxy_proto.h"
@@ -172,6 +180,8 @@ struct dlist {
  * @next:	deferred list, dead list or free list link
  * @in_defer:	on the deferred list
  * @id:		sequence number for logs
+ * @bytes_in, @bytes_out: client -> backend taken, backend -> client acked
+ * @end:	why it ended, for the connection log (session_note_end())
  */
 struct session {
 	struct session_table *st;
@@ -200,6 +210,8 @@ struct session {
 	struct session *next;
 	bool in_defer;
 	uint64_t id;
+	uint64_t bytes_in, bytes_out;
+	enum connlog_reason end;
 };
 
 /**
@@ -224,9 +236,12 @@ struct session {
  * @n_chunks:	entries in @chunks
  * @peek_off_ok: the kernel supports SO_PEEK_OFF on TCP
  * @scratch:	fallback peek buffer (@scratch_len bytes)
+ * @sndbuf_initial: SO_SNDBUF of a freshly connected backend socket, read once:
+ *		every new socket starts with the same (net.ipv4.tcp_wmem[1])
  * @draining:	refuse new sessions
  * @in_cb:	depth of stack callbacks running (no tcp_*() allowed)
- * @next_id:	next session id
+ * @next_id:	next session id (the worker's index in the top bits)
+ * @global_active: sessions of every worker (shared, atomic), NULL alone
  */
 struct session_table {
 	struct listener_table *lt;
@@ -235,6 +250,7 @@ struct session_table {
 	stack_time_us connect_timeout_us, idle_timeout_us;
 	stack_time_us halfclosed_us, lifetime_us;
 	unsigned retries;
+	size_t sndbuf_initial;
 	struct dlist halfclosed, lifetime;
 	size_t max, count, allocated;
 	struct session *free, *dead;
@@ -248,6 +264,7 @@ struct session_table {
 	bool draining;
 	unsigned in_cb;
 	uint64_t next_id;
+	uint64_t *global_active;
 };
 
 /* --- small helpers ----------------------------------------------------- */
@@ -352,8 +369,16 @@ static struct session *session_alloc(struct session_table *st)
 
 	if (st->count >= st->max)
 		return NULL;
-	if (!st->free && session_pool_grow(st))
+	if (st->global_active &&
+	    __atomic_add_fetch(st->global_active, 1, __ATOMIC_RELAXED) > st->max) {
+		__atomic_fetch_sub(st->global_active, 1, __ATOMIC_RELAXED);
 		return NULL;
+	}
+	if (!st->free && session_pool_grow(st)) {
+		if (st->global_active)
+			__atomic_fetch_sub(st->global_active, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
 	s = st->free;
 	st->free = s->next;
 	memset(s, 0, sizeof(*s));
@@ -371,6 +396,39 @@ static struct session *session_alloc(struct session_table *st)
 }
 
 /**
+ * session_note_end() - record why a session ends, for the connection log
+ * @s:		the session
+ * @r:		what happened: the first abnormal event wins over an orderly
+ *		close, and the first side to close wins between those
+ */
+static void session_note_end(struct session *s, enum connlog_reason r)
+{
+	if (s->end == CONNLOG_UNKNOWN ||
+	    (connlog_reason_is_normal(s->end) && !connlog_reason_is_normal(r)))
+		s->end = r;
+}
+
+/**
+ * session_log_close() - the connection log line of a finished session
+ * @s:		the session, its listener has log = true
+ */
+static void session_log_close(const struct session *s)
+{
+	struct connlog_rec r = {
+		.listener = s->l->conf->name,
+		.tuple = s->tuple,
+		.backend_addr = s->dst_addr,
+		.backend_port = s->dst_port,
+		.bytes_in = s->bytes_in,
+		.bytes_out = s->bytes_out,
+		.duration_us = s->st->now - s->started,
+		.reason = s->end,
+	};
+
+	connlog_write(&r);
+}
+
+/**
  * session_release() - return a finished session to the free list
  * @s:		the session: no connection, no socket, on no list
  */
@@ -379,6 +437,8 @@ static void session_release(struct session *s)
 	struct session_table *st = s->st;
 
 	assert(!s->conn && s->fd < 0 && !s->in_defer);
+	if (s->l->conf->log)
+		session_log_close(s);
 	LSTAT_DEC(s->l, connections_active);
 	if (s->b)
 		LSTAT_DEC(s->b, connections_active);
@@ -387,6 +447,8 @@ static void session_release(struct session *s)
 	s->next = st->free;
 	st->free = s;
 	st->count--;
+	if (st->global_active)
+		__atomic_fetch_sub(st->global_active, 1, __ATOMIC_RELAXED);
 }
 
 /* --- epoll and deferral -------------------------------------------------- */
@@ -492,8 +554,7 @@ static void session_close_fd(struct session *s, bool reset)
 
 		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
-	if (s->ev_cur)
-		epoll_ctl(s->st->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	/* close() removes the fd from the epoll set (it is never dup'ed): no EPOLL_CTL_DEL */
 	s->ev_cur = 0;
 	close(s->fd);
 	s->fd = -1;
@@ -639,13 +700,17 @@ static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
 		return 0;
 	n = send(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		int err = errno;
+
+		if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
 			s->flags |= SF_SND_BLOCKED;
 			session_epoll_sync(s);
 			return 0;
 		}
 		log_debug_rl("session %llu: send to backend: %s",
-			     (unsigned long long)s->id, strerror(errno));
+			     (unsigned long long)s->id, strerror(err));
+		session_note_end(s, err == ECONNRESET || err == EPIPE ? CONNLOG_BACKEND_RST
+								      : CONNLOG_ERROR);
 		session_teardown(s, END_RESET);
 		return 0;
 	}
@@ -653,6 +718,7 @@ static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
 		s->flags |= SF_SND_BLOCKED;
 		session_epoll_sync(s);
 	}
+	s->bytes_in += (uint64_t)n;
 	LSTAT_ADD(s->l, bytes_in, (uint64_t)n);
 	LSTAT_ADD(s->b, bytes_in, (uint64_t)n);
 	session_touch(s);
@@ -805,6 +871,7 @@ static void session_acked(void *app, struct tcp_conn *c, void *ctx, size_t n)
 	if (s->peek_off >= 0)
 		s->peek_off = (size_t)s->peek_off > n ? s->peek_off - (int32_t)n : 0;
 	s->announced = s->announced > n ? s->announced - n : 0;
+	s->bytes_out += n;
 	LSTAT_ADD(s->l, bytes_out, (uint64_t)n);
 	LSTAT_ADD(s->b, bytes_out, (uint64_t)n);
 	session_touch(s);
@@ -823,18 +890,20 @@ static void session_pump(struct session *s)
 	    (s->flags & SF_BACKEND_EOF))
 		return;
 	if (ioctl(s->fd, SIOCINQ, &inq) < 0 || inq < 0) {
+		session_note_end(s, CONNLOG_ERROR);
 		session_teardown(s, END_RESET);
 		return;
 	}
-	if ((size_t)inq != s->announced) {
-		if ((size_t)inq > s->announced)
-			session_touch(s);
+	if ((size_t)inq > s->announced)
+		session_touch(s);
+	if (s->flags & SF_BACKEND_HUP) {
+		/* SIOCINQ is final: the FIN can go out with the last bytes */
+		s->flags |= SF_BACKEND_EOF;
+		s->announced = (size_t)inq;
+		tcp_send_final(s->conn, (size_t)inq, st->now);
+	} else if ((size_t)inq != s->announced) {
 		s->announced = (size_t)inq;
 		tcp_send_avail(s->conn, (size_t)inq, st->now);
-	}
-	if (s->conn && (s->flags & SF_BACKEND_HUP)) {
-		s->flags |= SF_BACKEND_EOF;
-		tcp_shutdown(s->conn, st->now);
 	}
 }
 
@@ -876,6 +945,7 @@ static void session_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_eve
 		break;
 	case TCP_EV_PEER_FIN:
 		s->flags |= SF_CLIENT_FIN;
+		session_note_end(s, CONNLOG_CLIENT_FIN);
 		session_halfclosed(s);
 		if (s->fd >= 0 && shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
 			log_debug_rl("session %llu: shutdown: %s",
@@ -883,6 +953,7 @@ static void session_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_eve
 		break;
 	case TCP_EV_RESET:
 	case TCP_EV_TIMEOUT:
+		session_note_end(s, ev == TCP_EV_RESET ? CONNLOG_CLIENT_RST : CONNLOG_CLIENT_TIMEOUT);
 		session_teardown(s, END_CLIENT_GONE);
 		break;
 	case TCP_EV_CLOSED:
@@ -941,7 +1012,7 @@ static enum stack_syn_verdict session_refuse(struct listener *l)
 /**
  * session_attach() - make @b the session's backend for the next attempt
  * @s:		the session (no backend attached)
- * @b:		the backend
+ * @b:		the backend (its connections_active already counts @s)
  */
 static void session_attach(struct session *s, struct backend *b)
 {
@@ -954,7 +1025,6 @@ static void session_attach(struct session *s, struct backend *b)
 		s->dst_addr = b->addr;
 		s->dst_port = b->port;
 	}
-	LSTAT_INC(b, connections_active);
 }
 
 /**
@@ -1024,9 +1094,11 @@ static int session_connect_next(struct session *s)
 
 	for (;;) {
 		struct backend *b = l->conf->forward_original ? &l->backends[0] :
-				    balance_pick(l, s->tuple.client_addr, s->tried);
+				    balance_pick_reserve(l, s->tuple.client_addr, s->tried);
 		int fd;
 
+		if (b && l->conf->forward_original)
+			LSTAT_INC(b, connections_active);	/* no limit, no pick */
 		if (!b) {
 			log_warn_rl("listener %s: no backend available (down, drained or full)",
 				    l->conf->name);
@@ -1072,9 +1144,14 @@ static int session_backend_ready(struct session *s)
 	dlist_add_tail(&st->idle, &s->timer);
 	LSTAT_INC(s->b, connections_total);
 	health_observe(s->l, s->b, true, st->now);
-	session_sndbuf_refresh(s);
+	if (!st->sndbuf_initial) {
+		session_sndbuf_refresh(s);
+		st->sndbuf_initial = s->sndbuf;
+	}
+	s->sndbuf = st->sndbuf_initial;	/* session_space() rereads it as the queue grows */
 	session_epoll_sync(s);
 	if (n && send(s->fd, hdr, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n) {
+		session_note_end(s, CONNLOG_ERROR);
 		log_warn_rl("session %llu: PROXY header not sent", (unsigned long long)s->id);
 		s->flags |= SF_CONNECTING;	/* still pending: reject, not abort */
 		return -EIO;
@@ -1087,16 +1164,31 @@ static int session_backend_ready(struct session *s)
  * @st:		the table
  * @l:		the listener
  *
- * Return: true when draining, or at the global or the listener's limit
+ * Return: true when draining or at the global limit (the listener's is
+ *	   session_listener_take()'s)
  */
 static bool session_over_limit(const struct session_table *st, const struct listener *l)
 {
 	if (st->draining || __atomic_load_n(&l->draining, __ATOMIC_RELAXED))
 		return true;
-	if (st->count >= st->max)
+	return st->count >= st->max;
+}
+
+/**
+ * session_listener_take() - count a new connection on a listener, within
+ *			     its max_connections (an atomic reservation)
+ * @l:		the listener
+ *
+ * Return: true if counted, false at the limit (nothing counted)
+ */
+static bool session_listener_take(struct listener *l)
+{
+	uint64_t n = __atomic_add_fetch(&l->stats.connections_active, 1, __ATOMIC_RELAXED);
+
+	if (!l->conf->max_connections || n <= l->conf->max_connections)
 		return true;
-	return l->conf->max_connections &&
-	       l->stats.connections_active >= l->conf->max_connections;
+	LSTAT_DEC(l, connections_active);
+	return false;
 }
 
 /**
@@ -1111,6 +1203,7 @@ static enum stack_syn_verdict session_syn_failed(struct session *s, struct tcp_c
 	struct listener *l = s->l;
 
 	tcp_conn_set_ctx(c, NULL);
+	session_note_end(s, CONNLOG_CONNECT_FAILED);
 	session_close_fd(s, true);
 	session_unlink(s);
 	s->conn = NULL;
@@ -1141,17 +1234,17 @@ static enum stack_syn_verdict session_syn(void *app, struct tcp_conn *c,
 
 	if (!l)
 		return STACK_SYN_REJECT;
-	if (session_over_limit(st, l))
+	if (session_over_limit(st, l) || !session_listener_take(l))
 		return session_refuse(l);
 	s = session_alloc(st);
 	if (!s) {
+		LSTAT_DEC(l, connections_active);
 		log_warn_rl("listener %s: no session available", l->conf->name);
 		return session_refuse(l);
 	}
 	s->conn = c;
 	s->l = l;
 	s->tuple = *t;
-	LSTAT_INC(l, connections_active);
 	LSTAT_INC(l, connections_total);
 	tcp_conn_set_ctx(c, s);
 	if (st->lifetime_us)
@@ -1196,21 +1289,29 @@ static void session_connect_failed(struct session *s, int err)
 		s->flags |= SF_CONNECTING;
 	}
 	LSTAT_INC(s->l, connections_refused);
+	session_note_end(s, CONNLOG_CONNECT_FAILED);
 	session_teardown(s, END_CONNECT_FAILED);
 }
 
 /**
  * session_connect_done() - the backend connect finished, one way or the other
  * @s:		a CONNECTING session (not inside a callback)
+ * @events:	the epoll events that said so (0: ask the socket)
+ *
+ * EPOLLOUT without EPOLLERR or EPOLLHUP means the connect succeeded; only
+ * otherwise is SO_ERROR read (one system call less per connection).
  */
-static void session_connect_done(struct session *s)
+static void session_connect_done(struct session *s, uint32_t events)
 {
 	struct session_table *st = s->st;
 	int err = 0;
 	socklen_t l = sizeof(err);
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+	if ((!(events & EPOLLOUT) || (events & (EPOLLERR | EPOLLHUP))) &&
+	    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
 		err = errno;
+	if (!err && (events & (EPOLLERR | EPOLLHUP)))
+		err = ECONNREFUSED;
 	if (err) {
 		session_connect_failed(s, err);
 		return;
@@ -1224,6 +1325,7 @@ static void session_connect_done(struct session *s)
 		s->flags |= SF_CONNECTING;	/* still pending: reject, not abort */
 	}
 	LSTAT_INC(s->l, connections_refused);
+	session_note_end(s, CONNLOG_CONNECT_FAILED);
 	if (s->conn)
 		session_teardown(s, END_CONNECT_FAILED);
 }
@@ -1267,7 +1369,7 @@ void session_io(struct session_table *st, void *ref, uint32_t events)
 	if (s->fd < 0 || (s->flags & SF_DEAD))
 		return;		/* closed earlier in this batch: stale event */
 	if (s->flags & SF_CONNECTING) {
-		session_connect_done(s);
+		session_connect_done(s, events);
 		return;
 	}
 	if (events & EPOLLERR) {
@@ -1277,11 +1379,14 @@ void session_io(struct session_table *st, void *ref, uint32_t events)
 		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l);
 		log_debug_rl("session %llu: backend error: %s", (unsigned long long)s->id,
 			     strerror(err));
+		session_note_end(s, err == ECONNRESET || err == EPIPE ? CONNLOG_BACKEND_RST
+								      : CONNLOG_ERROR);
 		session_teardown(s, END_RESET);
 		return;
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP)) {
 		s->flags |= SF_BACKEND_HUP;
+		session_note_end(s, CONNLOG_BACKEND_EOF);
 		session_halfclosed(s);
 	}
 	if (events & EPOLLOUT)
@@ -1359,6 +1464,7 @@ static void session_limit_timers(struct session_table *st)
 			break;
 		log_debug_rl("session %llu: half-closed timeout", (unsigned long long)s->id);
 		LSTAT_INC(s->l, halfclosed_timeouts);
+		session_note_end(s, CONNLOG_HALFCLOSED_TIMEOUT);
 		session_teardown(s, END_RESET);
 		dlist_del(&s->hc);
 	}
@@ -1369,6 +1475,7 @@ static void session_limit_timers(struct session_table *st)
 			break;
 		log_debug_rl("session %llu: maximum lifetime", (unsigned long long)s->id);
 		LSTAT_INC(s->l, lifetime_expired);
+		session_note_end(s, CONNLOG_LIFETIME);
 		session_teardown(s, (s->flags & SF_CONNECTING) ? END_CONNECT_FAILED : END_RESET);
 		dlist_del(&s->life);
 	}
@@ -1394,6 +1501,7 @@ void session_timers(struct session_table *st)
 		if (s->last_active + st->idle_timeout_us > st->now)
 			break;
 		log_debug_rl("session %llu: idle timeout", (unsigned long long)s->id);
+		session_note_end(s, CONNLOG_IDLE_TIMEOUT);
 		session_teardown(s, END_RESET);
 	}
 	session_watch_poll(st);
@@ -1440,12 +1548,18 @@ stack_time_us session_next_timer(const struct session_table *st)
  */
 void session_abort_all(struct session_table *st)
 {
-	while (!dlist_empty(&st->connecting))
-		session_teardown(container_of(st->connecting.next, struct session, timer),
-				 END_CONNECT_FAILED);
-	while (!dlist_empty(&st->idle))
-		session_teardown(container_of(st->idle.next, struct session, timer),
-				 END_RESET);
+	while (!dlist_empty(&st->connecting)) {
+		struct session *s = container_of(st->connecting.next, struct session, timer);
+
+		session_note_end(s, CONNLOG_DRAIN);
+		session_teardown(s, END_CONNECT_FAILED);
+	}
+	while (!dlist_empty(&st->idle)) {
+		struct session *s = container_of(st->idle.next, struct session, timer);
+
+		session_note_end(s, CONNLOG_DRAIN);
+		session_teardown(s, END_RESET);
+	}
 }
 
 /* --- callbacks wrapper: track that we are inside the stack ------------------ */
@@ -1559,14 +1673,9 @@ struct session_table *session_table_create(const struct conf *cfg,
 	}
 	st->lt = lt;
 	st->epfd = epfd;
-	st->connect_timeout_us = (stack_time_us)cfg->defaults.connect_timeout_ms * 1000;
-	st->idle_timeout_us = (stack_time_us)cfg->defaults.idle_timeout_s * 1000000;
-	st->max = cfg->defaults.max_connections;
-	st->halfclosed_us = (stack_time_us)cfg->defaults.halfclosed_timeout_s * 1000000;
-	st->lifetime_us = (stack_time_us)cfg->defaults.max_lifetime_s * 1000000;
-	st->retries = cfg->defaults.retries;
 	dlist_init(&st->halfclosed);
 	dlist_init(&st->lifetime);
+	session_set_defaults(st, &cfg->defaults);
 	st->next_id = 1;
 	dlist_init(&st->connecting);
 	dlist_init(&st->idle);
@@ -1578,6 +1687,20 @@ struct session_table *session_table_create(const struct conf *cfg,
 		return NULL;
 	}
 	return st;
+}
+
+/**
+ * session_table_share() - one of several workers' tables
+ * @st:		the table (no session yet)
+ * @worker:	the worker's index: session ids start at @worker << 40, so
+ *		they stay unique across workers (worker 0: 1, 2, ...)
+ * @global_active: the workers' shared session count, for
+ *		defaults.max_connections over all of them
+ */
+void session_table_share(struct session_table *st, unsigned worker, uint64_t *global_active)
+{
+	st->next_id = ((uint64_t)worker << 40) + 1;
+	st->global_active = global_active;
 }
 
 /**
@@ -1608,6 +1731,31 @@ void session_table_destroy(struct session_table *st)
 void session_set_now(struct session_table *st, stack_time_us now)
 {
 	st->now = now;
+}
+
+/**
+ * session_set_defaults() - take the timeouts and limits of "defaults"
+ * @st:		the table
+ * @d:		the defaults (at start, and again on every reload)
+ *
+ * They apply from now on to every session: the timer lists compare each
+ * entry with one shared timeout. A timeout turned off (0) empties its FIFO,
+ * whose entries would otherwise all look expired; one turned on covers the
+ * sessions that enter its FIFO from now on. A lower max_connections refuses
+ * new sessions until the count is below it.
+ */
+void session_set_defaults(struct session_table *st, const struct conf_defaults *d)
+{
+	st->connect_timeout_us = (stack_time_us)d->connect_timeout_ms * 1000;
+	st->idle_timeout_us = (stack_time_us)d->idle_timeout_s * 1000000;
+	st->max = d->max_connections;
+	st->halfclosed_us = (stack_time_us)d->halfclosed_timeout_s * 1000000;
+	st->lifetime_us = (stack_time_us)d->max_lifetime_s * 1000000;
+	st->retries = d->retries;
+	while (!st->halfclosed_us && !dlist_empty(&st->halfclosed))
+		dlist_del(st->halfclosed.next);
+	while (!st->lifetime_us && !dlist_empty(&st->lifetime))
+		dlist_del(st->lifetime.next);
 }
 
 /**
@@ -1682,6 +1830,7 @@ size_t session_abort_if(struct session_table *st,
 
 			if (!s->l || !s->conn || (s->flags & SF_DEAD) || !pred(arg, s->l, s->b))
 				continue;
+			session_note_end(s, CONNLOG_DRAIN);
 			session_teardown(s, (s->flags & SF_CONNECTING) ? END_CONNECT_FAILED
 								  : END_RESET);
 			n++;

@@ -27,6 +27,7 @@ extern const struct stack_ops session_stack_ops;
 struct session_table *session_table_create(const struct conf *cfg,
 					   struct listener_table *lt, int epfd,
 					   char *err, size_t errlen);
+void session_table_share(struct session_table *st, unsigned worker, uint64_t *global_active);
 void session_table_destroy(struct session_table *st);
 void session_set_now(struct session_table *st, stack_time_us now);
 void session_io(struct session_table *st, void *ref, uint32_t events);
@@ -34,6 +35,7 @@ void session_timers(struct session_table *st);
 stack_time_us session_next_timer(const struct session_table *st);
 void session_flush(struct session_table *st);
 void session_set_draining(struct session_table *st, bool on);
+void session_set_defaults(struct session_table *st, const struct conf_defaults *d);
 void session_abort_all(struct session_table *st);
 size_t session_count(const struct session_table *st);
 bool session_peek_off_supported(const struct session_table *st);

@@ -92,10 +92,12 @@ static json_t *json_addr_port(uint32_t addr, uint16_t port)
 /**
  * stats_interface() - the "interface" object: link counters and drop reasons
  * @s:		stack counters
+ * @lk:		the AF_PACKET links' own counters (zeros for a TAP)
  *
  * Return: new JSON object
  */
-static json_t *stats_interface(const struct stack_stats *s)
+static json_t *stats_interface(const struct stack_stats *s,
+				const struct link_packet_stats *lk)
 {
 	json_t *o = json_object();
 
@@ -121,6 +123,14 @@ static json_t *stats_interface(const struct stack_stats *s)
 	JSON_CTR(o, s, drop_ip_proto);
 	JSON_CTR(o, s, icmp_echo_replies);
 	JSON_CTR(o, s, drop_icmp);
+	JSON_CTR(o, s, rx_gso_frames);
+	JSON_CTR(o, s, tx_gso_frames);
+	JSON_CTR(o, s, rx_csum_offloaded);
+	JSON_CTR(o, s, drop_offload_bad);
+	JSON_CTR(o, lk, rx_truncated);
+	JSON_CTR(o, lk, rx_kernel_dropped);
+	JSON_CTR(o, lk, tx_ring_full);
+	JSON_CTR(o, lk, rx_csum_completed);
 	return o;
 }
 
@@ -190,19 +200,6 @@ static json_t *stats_check(const struct backend *b)
 }
 
 /**
- * stats_backend_state() - "up", "down" or "drain" (weight 0)
- * @b:		the backend
- *
- * Return: static string
- */
-static const char *stats_backend_state(const struct backend *b)
-{
-	if (!LOAD(b->weight))
-		return "drain";
-	return LOAD(b->check.down) ? "down" : "up";
-}
-
-/**
  * stats_backend() - one entry of a listener's "backends"
  * @b:		the backend
  *
@@ -214,7 +211,7 @@ static json_t *stats_backend(const struct backend *b)
 	const struct backend_stats *s = &b->stats;
 
 	json_object_set_new(o, "address", json_addr_port(b->addr, b->port));
-	json_object_set_new(o, "state", json_string(stats_backend_state(b)));
+	json_object_set_new(o, "state", json_string(backend_state_name(b)));
 	json_object_set_new(o, "weight", json_integer(b->weight));
 	JSON_CTR(o, s, connections_active);
 	JSON_CTR(o, s, connections_total);
@@ -294,6 +291,33 @@ static json_t *stats_config(const struct runtime *rt)
 }
 
 /**
+ * stats_workers() - the "workers" array: each worker's own share (its link
+ *		     queue's frames, its stack's connections), in index order
+ * @rt:		the runtime
+ *
+ * Return: new JSON array
+ */
+static json_t *stats_workers(const struct runtime *rt)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < rt->n_workers; i++) {
+		const struct stack_stats *s = rt->w[i].stack;
+		json_t *o = json_object();
+
+		if (!s)
+			continue;
+		JSON_CTR(o, s, rx_frames);
+		JSON_CTR(o, s, tx_frames);
+		JSON_CTR(o, s, connections_active);
+		JSON_CTR(o, s, connections_total);
+		json_object_set_new(o, "sessions", json_integer((json_int_t)LOAD(rt->w[i].sessions)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/**
  * stats_json() - the /stats document
  * @rt:		the runtime
  *
@@ -302,6 +326,8 @@ static json_t *stats_config(const struct runtime *rt)
 char *stats_json(struct runtime *rt)
 {
 	json_t *root = json_object(), *ls = json_array();
+	struct stack_stats ss;
+	struct link_packet_stats lk;
 	char *text;
 
 	json_object_set_new(root, "version", json_string(TCPGATE_VERSION));
@@ -309,8 +335,11 @@ char *stats_json(struct runtime *rt)
 			    json_integer((json_int_t)((runtime_now_us() - rt->started_us) / 1000000ULL)));
 	pthread_mutex_lock(&rt->lock);
 	json_object_set_new(root, "config", stats_config(rt));
-	json_object_set_new(root, "interface", stats_interface(rt->stack));
-	json_object_set_new(root, "tcp", stats_tcp(rt->stack));
+	runtime_stack_sum(rt, &ss);	/* summed over the workers */
+	runtime_link_sum(rt, &lk);
+	json_object_set_new(root, "interface", stats_interface(&ss, &lk));
+	json_object_set_new(root, "tcp", stats_tcp(&ss));
+	json_object_set_new(root, "workers", stats_workers(rt));
 	for (size_t i = 0; i < rt->lt->n; i++)
 		json_array_append_new(ls, stats_listener(&rt->lt->l[i]));
 	pthread_mutex_unlock(&rt->lock);

@@ -4,7 +4,8 @@
  *
  * Theory of operation: the page is rendered on the server, complete, so it
  * needs no script, no external asset and no second request: a summary,
- * the listeners with their backends (state, weight, counters), the live
+ * the listeners with their backends (health state up/down/drain exactly as
+ * /stats reports it, weight, counters), the live
  * connections (the worker's snapshot, at most STATUS_MAX_CONNS rows), and
  * the throughput of the last ten minutes drawn as an inline SVG from the
  * worker's ring of one-second samples (proxy/runtime.h). A meta refresh
@@ -95,12 +96,13 @@ static void page_listeners(struct textbuf *b, const struct listener_table *t)
 			(unsigned long long)LSTAT_GET(l, bytes_out));
 		for (size_t j = 0; j < l->n_backends; j++) {
 			const struct backend *be = &l->backends[j];
+			const char *state = backend_state_name(be);
 
-			textbuf_printf(b, "<tr><td>&nbsp;&nbsp;&rarr; backend</td><td>%s:%u</td>"
-				"<td class=\"%s\">%s</td><td>%u</td><td>%llu</td><td>%llu</td>"
+			textbuf_printf(b, "<tr class=\"b\"><td>&nbsp;&nbsp;&rarr; backend</td>"
+				"<td class=\"backend\">%s:%u</td>"
+				"<td class=\"state %s\">%s</td><td>%u</td><td>%llu</td><td>%llu</td>"
 				"<td>%llu</td><td>%llu</td><td>%llu</td></tr>\n",
-				ip(be->addr, a), be->port, be->weight ? "up" : "drain",
-				be->weight ? "up" : "drain", be->weight,
+				ip(be->addr, a), be->port, state, state, be->weight,
 				(unsigned long long)LSTAT_GET(be, connections_active),
 				(unsigned long long)LSTAT_GET(be, connections_total),
 				(unsigned long long)LSTAT_GET(be, connect_failures),
@@ -199,7 +201,7 @@ static const char page_style[] =
 	"table{border-collapse:collapse;font-size:90%}"
 	"td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
 	"td:first-child,th:first-child{text-align:left}tr.l{background:#eef}"
-	".up{color:#080}.drain{color:#a60}.bg{fill:#f8f8f8}"
+	".up{color:#080}.down{color:#c00;font-weight:bold}.drain{color:#a60}.bg{fill:#f8f8f8}"
 	"polyline{fill:none;stroke-width:1.5}polyline.in{stroke:#36c}polyline.out{stroke:#c63}"
 	"span.in{color:#36c}span.out{color:#c63}";
 

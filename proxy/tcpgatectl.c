@@ -10,6 +10,7 @@
  * answer); 2 usage error or tcpgate unreachable.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,12 @@
 static void usage(FILE *f)
 {
 	fputs("Usage: tcpgatectl [-s SOCKET] reload|status|connections\n"
-	      "  -s SOCKET  control socket (default " CTL_DEFAULT_SOCKET ")\n"
-	      "Exit: 0 ok, 1 command failed (e.g. reload refused), 2 usage or connection error.\n", f);
+	      "       tcpgatectl --version | --help\n"
+	      "  -s, --socket SOCKET  control socket (default " CTL_DEFAULT_SOCKET ")\n"
+	      "  -V, --version        print the version\n"
+	      "  -h, --help           this text\n"
+	      "Exit: 0 ok, 1 command failed (e.g. reload refused), 2 usage or connection error.\n"
+	      "See tcpgatectl(8).\n", f);
 }
 
 /**
@@ -155,13 +160,20 @@ static void print_aligned(char *text)
  */
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path = CTL_DEFAULT_SOCKET, *cmd;
 	char *ans;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "s:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "s:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': path = optarg; break;
+		case 'V': printf("tcpgatectl %s\n", TCPGATE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -1,67 +1,76 @@
 // SPDX-License-Identifier: MIT
 /*
- * worker.c - the event loop of one worker
+ * worker.c - the event loop of one worker thread
  *
- * Theory of operation: a worker owns a TAP link, one stack instance, the
- * session table and, through it, every backend socket; nothing here is shared
- * with other threads except counters (relaxed atomics) and the read-only
- * listener configuration. One epoll instance watches:
+ * Theory of operation: a worker owns one queue of the link (a TAP queue or
+ * an AF_PACKET socket, see worker_link.c), one stack instance, its session
+ * table and, through it, every backend socket of its connections; nothing
+ * here is shared with other workers (DESIGN.md §2, shared-nothing) except
+ * the listener table (read-mostly: its counters are relaxed atomics, its
+ * balancing state has a per-listener lock taken once per new connection) and
+ * the global connection count. The kernel spreads flows over the queues by
+ * flow hash, so every segment of a connection reaches the worker that owns
+ * it. With several workers each stack learns its neighbours from the frames
+ * it receives (stack_config.glean_on_link): an ARP reply would land on
+ * whichever queue the kernel hashes ARP to. Each stack answers the ARP
+ * requests that reach its queue.
  *
- *   - the TAP fd (level-triggered): up to WORKER_BATCH frames are read and
- *     fed to stack_input(), and one more batch after the other events of a
- *     busy wake-up; if more are still waiting, epoll reports the fd again at
- *     once, so neither the link nor the backends are starved;
- *   - a signalfd for SIGTERM/SIGINT (graceful stop) and SIGHUP (reload: passed
- *     to the control thread, which parses the file off the data path);
- *   - the runtime's eventfd: another thread asks for a connection snapshot
- *     or hands over a validated configuration (proxy/runtime.h); both are
- *     answered after the batch, when no stack callback is running;
- *   - every backend socket (edge-triggered, data.ptr = the session);
- *   - health check sockets (data.ptr inside the health check array,
- *     which health_io() recognises; proxy/health.c).
+ * One epoll instance watches:
+ *
+ *   - the link's fd (level-triggered): up to WORKER_BATCH frames are read
+ *     and fed to stack_input(), and one more batch after the other events of
+ *     a busy wake-up; if more are still waiting, epoll reports the fd again
+ *     at once, so neither the link nor the backends are starved. Frames the
+ *     stack sends during a wake-up are flushed at its end (one send(2) for
+ *     an AF_PACKET TX ring);
+ *   - the worker's eventfd in the runtime: another thread asks for a part of
+ *     the connection snapshot, the reload rendezvous (proxy/reload.c), or a
+ *     graceful stop; all are answered after the batch, when no stack
+ *     callback is running;
+ *   - every backend socket (edge-triggered, data.ptr = the session).
+ *
+ * Signals, health checks, the throughput samples and sd_notify belong to
+ * the supervisor (proxy/supervisor.c, the main thread), not to workers.
  *
  * Each wake-up reads CLOCK_MONOTONIC once (@now, microseconds), handles the
  * ready events, runs the stack's and the sessions' due timers, then
  * session_flush() performs what stack callbacks deferred and frees finished
  * sessions (never inside a callback), and the pcap buffer is flushed. The
  * epoll timeout is the earliest of the stack's and the sessions' next timer
- * and the drain deadline.
- *
- * Once a second the worker appends a throughput sample to the runtime's
- * ring (the status page's chart), runs the reload drain timers and tells
- * systemd how it is doing (proxy/notify.h).
+ * and the drain deadline. Once a second the worker runs the reload drain
+ * timers and refreshes the link's counters; after every wake-up it
+ * publishes its session count.
  *
  * Fault injection (interface.fault, experiments and tests only): a
- * link_fault sits between the TAP and the stack in the configured
+ * link_fault sits between the link and the stack in the configured
  * directions; its held (reordered) frames are released from this loop's
  * timer, and its counters are logged when the worker ends.
  *
- * Graceful stop: the first SIGTERM/SIGINT makes every listener refuse new
- * SYNs (RST) and starts the drain period (defaults.drain_timeout_s); the loop
- * ends when no session is left. At the deadline, or on a second signal,
- * every remaining session is reset on both sides.
+ * Graceful stop (RT_REQ_STOP from the supervisor, which already made every
+ * listener refuse new SYNs): the session table refuses too and the drain
+ * period (defaults.drain_timeout_s) starts; the loop ends when no session is
+ * left. At the deadline, or on RT_REQ_ABORT (a second signal), every
+ * remaining session is reset on both sides. The thread then tells the
+ * supervisor (runtime.done_efd).
  */
 #include "proxy/worker.h"
 
 #include <errno.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "proxy/health.h"
 #include "proxy/log.h"
-#include "proxy/notify.h"
 #include "proxy/reload.h"
 #include "proxy/session.h"
+#include "proxy/worker_link.h"
 #include "stack/link_fault.h"
-#include "stack/link_tap.h"
 #include "stack/pcap.h"
 
 #define WORKER_BATCH		64	/* frames per TAP wake-up */
@@ -70,23 +79,24 @@
 #define WORKER_STOP_GRACE_US	2000000ULL	/* after the reset-all, at most this */
 
 /* epoll data tags for the worker's own fds (sessions use their pointer) */
-#define WORKER_REF_TAP		((uint64_t)1)
-#define WORKER_REF_SIGNAL	((uint64_t)2)
-#define WORKER_REF_RUNTIME	((uint64_t)3)
-#define WORKER_TICK_US		1000000ULL	/* samples, reload timers, notify */
+#define WORKER_REF_LINK		((uint64_t)1)
+#define WORKER_REF_RUNTIME	((uint64_t)2)
+#define WORKER_TICK_US		1000000ULL	/* reload timers, link counters */
 
 /**
  * struct worker - one event loop
- * @cfg:	configuration (outlives the worker)
- * @lt:		listener table
+ * @cfg:	configuration (the running one; replaced on reload)
+ * @lt:		listener table (shared; contents swapped on reload)
+ * @index:	this worker's index (0..workers-1)
+ * @thread:	its thread, valid when @started
+ * @started:	worker_start() created the thread
+ * @rc:		worker_run()'s result
  * @epfd:	epoll instance
- * @sigfd:	signalfd for SIGTERM, SIGINT, SIGHUP
- * @tap:	the link
- * @fault:	fault injector around @tap, NULL unless interface.fault
+ * @link:	the link queue
+ * @fault:	fault injector around @link, NULL unless interface.fault
  * @pcap:	capture writer, NULL without --pcap
  * @stack:	the stack instance
  * @st:		sessions
- * @health:	active health checks
  * @now:	time of the current wake-up, monotonic microseconds
  * @stopping:	graceful stop in progress
  * @aborted:	drain deadline passed: every session was reset
@@ -99,13 +109,16 @@
 struct worker {
 	const struct conf *cfg;
 	struct listener_table *lt;
-	int epfd, sigfd;
-	struct link_tap *tap;
+	unsigned index;
+	pthread_t thread;
+	bool started;
+	int rc;
+	int epfd;
+	struct worker_link link;
 	struct link_fault *fault;
 	struct pcap_writer *pcap;
 	struct stack *stack;
 	struct session_table *st;
-	struct health *health;
 	stack_time_us now;
 	bool stopping, aborted;
 	stack_time_us deadline;
@@ -129,27 +142,15 @@ static stack_time_us now_us(void)
 }
 
 /**
- * worker_check_conf() - refuse what this build does not implement yet
+ * worker_check_conf() - say which offloads the link runs with
  * @cfg:	configuration
- * @err:	message on failure
- * @errlen:	size of @err
- *
- * Return: 0, or -ENOTSUP
  */
-static int worker_check_conf(const struct conf *cfg, char *err, size_t errlen)
+static void worker_check_conf(const struct conf *cfg)
 {
-	if (cfg->iface.type != CONF_LINK_TAP) {
-		snprintf(err, errlen, "interface type \"packet\" is not supported yet; use \"tap\"");
-		return -ENOTSUP;
-	}
-	if (cfg->iface.workers != 1) {
-		snprintf(err, errlen, "workers = %u is not supported yet; use workers = 1",
-			 cfg->iface.workers);
-		return -ENOTSUP;
-	}
-	if (cfg->iface.offload)
-		log_info("offload not implemented yet; running without");
-	return 0;
+	if (cfg->iface.offload && cfg->iface.type == CONF_LINK_TAP)
+		log_info("offload on: vnet header, TSO4 and checksum offload both ways");
+	else if (cfg->iface.offload)
+		log_info("offload applies to type \"tap\" only; the packet link runs without");
 }
 
 /**
@@ -165,31 +166,6 @@ static int worker_epoll_add(struct worker *w, int fd, uint64_t ref)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ref };
 
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-/**
- * worker_open_signals() - route SIGTERM, SIGINT and SIGHUP to a signalfd
- * @w:		the worker
- *
- * The signals are blocked in the calling thread; threads created afterwards
- * (the stats server) inherit the mask, so only the signalfd sees them.
- *
- * Return: 0, or -errno
- */
-static int worker_open_signals(struct worker *w)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
-		return -EINVAL;
-	w->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (w->sigfd < 0)
-		return -errno;
-	return worker_epoll_add(w, w->sigfd, WORKER_REF_SIGNAL);
 }
 
 /**
@@ -246,7 +222,6 @@ static uint32_t worker_stack_pool(unsigned max)
  */
 static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 {
-	static const uint8_t default_mac[6] = CONF_DEFAULT_MAC;
 	const struct conf_interface *ifc = &w->cfg->iface;
 	struct stack_config sc = {
 		.addr = ifc->addr,
@@ -255,12 +230,15 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
 		.max_conns = worker_stack_pool(w->cfg->defaults.max_connections),
 		.ops = &session_stack_ops,
 		.app = w->st,
-		.link = { .send = link_tap_send, .ctx = w->tap },
+		.cc = w->cfg->defaults.congestion == CONF_CC_NEWRENO ? STACK_CC_NEWRENO
+								      : STACK_CC_CUBIC,
+		.link = worker_link_output(&w->link),
+		.glean_on_link = ifc->workers > 1,
 	};
 
 	if (w->fault)
-		sc.link = (struct stack_link){ .send = link_fault_send, .ctx = w->fault };
-	memcpy(sc.mac, ifc->mac_set ? ifc->mac : default_mac, sizeof(sc.mac));
+		sc.link = link_fault_link(w->fault);
+	worker_link_mac(&w->link, ifc, sc.mac);
 	w->stack = stack_create(&sc, err, errlen);
 	if (!w->stack)
 		return -EINVAL;
@@ -272,13 +250,15 @@ static int worker_create_stack(struct worker *w, char *err, size_t errlen)
  * @arg:	the worker
  * @frame:	the frame
  * @len:	its length
+ * @off:	its offload metadata, or NULL
  * @now:	current time
  */
-static void worker_fault_deliver(void *arg, uint8_t *frame, size_t len, stack_time_us now)
+static void worker_fault_deliver(void *arg, uint8_t *frame, size_t len,
+				 const struct stack_offload *off, stack_time_us now)
 {
 	struct worker *w = arg;
 
-	stack_input(w->stack, frame, len, now);
+	stack_input_ex(w->stack, frame, len, off, now);
 }
 
 /**
@@ -300,14 +280,15 @@ static int worker_create_fault(struct worker *w, char *err, size_t errlen)
 		.corrupt = (uint32_t)(cf->corrupt * 10000.0 + 0.5),
 		.truncate = (uint32_t)(cf->truncate * 10000.0 + 0.5),
 		.reorder_delay_us = cf->reorder_delay_ms * 1000u,
-		.max_frame = 14u + w->cfg->iface.mtu,
+		/* with offload, GSO frames (up to 64 KiB) are impaired too */
+		.max_frame = w->cfg->iface.offload ? 14u + 65535u : 14u + w->cfg->iface.mtu,
 		.in = cf->direction != CONF_FAULT_OUT,
 		.out = cf->direction != CONF_FAULT_IN,
 	};
 
 	if (!cf->enabled)
 		return 0;
-	w->fault = link_fault_create(&fc, (struct stack_link){ link_tap_send, w->tap },
+	w->fault = link_fault_create(&fc, worker_link_output(&w->link),
 				     worker_fault_deliver, w, err, errlen);
 	if (!w->fault)
 		return -ENOMEM;
@@ -340,19 +321,48 @@ static void worker_log_fault(const struct worker *w)
 }
 
 /**
- * worker_create() - set up a worker: link, signals, sessions, stack
- * @cfg:	configuration; must outlive the worker
+ * worker_open_pcap() - this worker's capture file: FILE for the first
+ *			worker, FILE.N for worker N (one writer per thread)
+ * @w:		the worker
+ * @path:	--pcap FILE
+ * @err:	message on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with @err filled
+ */
+static int worker_open_pcap(struct worker *w, const char *path, char *err, size_t errlen)
+{
+	char name[4096];
+
+	if (w->index)
+		snprintf(name, sizeof(name), "%s.%u", path, w->index);
+	else
+		snprintf(name, sizeof(name), "%s", path);
+	w->pcap = pcap_open(name, err, errlen);
+	if (!w->pcap)
+		return -1;
+	worker_link_set_pcap(&w->link, w->pcap);
+	return 0;
+}
+
+/**
+ * worker_create() - set up a worker: its link queue, sessions, stack
+ * @cfg:	configuration; must outlive the worker (or be replaced by reload)
  * @lt:		listener table; must outlive the worker
  * @rt:		shared state; must outlive the worker
+ * @index:	the worker's index, 0..workers-1 (its slot in @rt)
+ * @group:	shared by the links of all workers (zeroed before the first)
  * @pcap_path:	capture file, or NULL
  * @err:	message on failure
  * @errlen:	size of @err
  *
- * Return: the worker, or NULL with @err filled
+ * Called on the main thread, before privileges are dropped (the link is
+ * opened here). Return: the worker, or NULL with @err filled
  */
 struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
-			     struct runtime *rt, const char *pcap_path, char *err,
-			     size_t errlen)
+			     struct runtime *rt, unsigned index,
+			     struct worker_link_group *group, const char *pcap_path,
+			     char *err, size_t errlen)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 
@@ -363,32 +373,25 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 	w->cfg = cfg;
 	w->lt = lt;
 	w->rt = rt;
-	w->sigfd = -1;
+	w->index = index;
+	w->rw.rt = rt;
+	w->rw.index = index;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0) {
 		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
 		goto fail;
 	}
-	if (worker_check_conf(cfg, err, errlen))
+	if (!index)
+		worker_check_conf(cfg);
+	if (worker_link_open(&w->link, &cfg->iface, group, err, errlen))
 		goto fail;
-	if (worker_open_signals(w)) {
-		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+	if (pcap_path && worker_open_pcap(w, pcap_path, err, errlen))
 		goto fail;
-	}
-	w->tap = link_tap_open(cfg->iface.name, cfg->iface.netns, cfg->iface.mtu, err, errlen);
-	if (!w->tap)
-		goto fail;
-	if (pcap_path) {
-		w->pcap = pcap_open(pcap_path, err, errlen);
-		if (!w->pcap)
-			goto fail;
-		link_tap_set_pcap(w->tap, w->pcap);
-	}
-	if (worker_epoll_add(w, link_tap_fd(w->tap), WORKER_REF_TAP)) {
-		snprintf(err, errlen, "epoll_ctl (tap): %s", strerror(errno));
+	if (worker_epoll_add(w, worker_link_fd(&w->link), WORKER_REF_LINK)) {
+		snprintf(err, errlen, "epoll_ctl (link): %s", strerror(errno));
 		goto fail;
 	}
-	if (worker_epoll_add(w, rt->efd, WORKER_REF_RUNTIME)) {
+	if (worker_epoll_add(w, rt->w[index].efd, WORKER_REF_RUNTIME)) {
 		snprintf(err, errlen, "epoll_ctl (runtime): %s", strerror(errno));
 		goto fail;
 	}
@@ -397,10 +400,10 @@ struct worker *worker_create(const struct conf *cfg, struct listener_table *lt,
 	w->st = session_table_create(cfg, lt, w->epfd, err, errlen);
 	if (!w->st || worker_create_stack(w, err, errlen))
 		goto fail;
-	w->health = health_create(lt, w->epfd, now_us(), err, errlen);
-	if (!w->health)
-		goto fail;
-	if (!session_peek_off_supported(w->st))
+	session_table_share(w->st, index, &rt->active);
+	rt->w[index].stack = stack_stats(w->stack);
+	rt->w[index].link = worker_link_stats(&w->link);
+	if (!index && !session_peek_off_supported(w->st))
 		log_info("kernel lacks SO_PEEK_OFF on TCP: backend data is peeked through a copy");
 	return w;
 fail:
@@ -421,49 +424,34 @@ void worker_destroy(struct worker *w)
 	if (w->stack)
 		stack_destroy(w->stack);
 	link_fault_destroy(w->fault);
-	health_destroy(w->health);
 	session_table_destroy(w->st);
-	if (w->tap) {
-		link_tap_set_pcap(w->tap, NULL);
-		link_tap_close(w->tap);
-	}
+	worker_link_set_pcap(&w->link, NULL);
+	worker_link_close(&w->link);
 	if (w->pcap) {
 		pcap_flush(w->pcap);
 		pcap_close(w->pcap);
 	}
-	if (w->sigfd >= 0)
-		close(w->sigfd);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	free(w);
 }
 
 /**
- * worker_stack_stats() - the stack's counters, for the stats server
- * @w:		the worker
- *
- * Return: pointer to counters written by the worker thread (read them with
- *	   relaxed atomic loads)
- */
-const struct stack_stats *worker_stack_stats(const struct worker *w)
-{
-	return stack_stats(w->stack);
-}
-
-/**
- * worker_frame() - link_tap_read_batch() callback: one frame into the stack
+ * worker_frame() - worker_link_read_batch() callback: one frame into the stack
  * @arg:	the worker
  * @frame:	the frame (may be modified)
  * @len:	its length
+ * @off:	its offload metadata, or NULL
  */
-static void worker_frame(void *arg, uint8_t *frame, size_t len)
+static void worker_frame(void *arg, uint8_t *frame, size_t len,
+			 const struct stack_offload *off)
 {
 	struct worker *w = arg;
 
 	if (w->fault)
-		link_fault_input(w->fault, frame, len, w->now);
+		link_fault_input_ex(w->fault, frame, len, off, w->now);
 	else
-		stack_input(w->stack, frame, len, w->now);
+		stack_input_ex(w->stack, frame, len, off, w->now);
 }
 
 /**
@@ -474,61 +462,32 @@ static void worker_frame(void *arg, uint8_t *frame, size_t len)
  */
 static bool worker_tap_ready(struct worker *w)
 {
-	int n = link_tap_read_batch(w->tap, WORKER_BATCH, worker_frame, w);
+	int n = worker_link_read_batch(&w->link, WORKER_BATCH, worker_frame, w);
 
 	if (n < 0)
-		log_error_rl("tap read: %s", strerror(-n));
+		log_error_rl("link read: %s", strerror(-n));
 	return n == WORKER_BATCH;
 }
 
 /**
- * worker_stop() - start the graceful stop, or cut it short on a second signal
+ * worker_stop() - start the graceful stop (RT_REQ_STOP), or cut it short
+ *		   (RT_REQ_ABORT)
  * @w:		the worker
- * @signo:	the signal received
+ * @now_too:	reset what is left now
  */
-static void worker_stop(struct worker *w, int signo)
+static void worker_stop(struct worker *w, bool now_too)
 {
-	if (w->stopping) {
-		log_info("%s again: resetting %zu connections now", strsignal(signo),
-			 session_count(w->st));
-		w->deadline = w->now;
-		return;
+	if (!w->stopping) {
+		w->stopping = true;
+		w->deadline = w->now + (stack_time_us)w->cfg->defaults.drain_timeout_s * 1000000ULL;
+		session_set_draining(w->st, true);
+		log_debug("worker %u: draining %zu connections for up to %us", w->index,
+			  session_count(w->st), w->cfg->defaults.drain_timeout_s);
 	}
-	w->stopping = true;
-	notify_stopping();
-	w->deadline = w->now + (stack_time_us)w->cfg->defaults.drain_timeout_s * 1000000ULL;
-	listener_table_set_draining(w->lt, true);
-	session_set_draining(w->st, true);
-	log_info("%s: stopping; draining %zu connections for up to %us", strsignal(signo),
-		 session_count(w->st), w->cfg->defaults.drain_timeout_s);
-}
-
-/**
- * worker_signal_ready() - handle pending signals from the signalfd
- * @w:		the worker
- */
-static void worker_signal_ready(struct worker *w)
-{
-	struct signalfd_siginfo si;
-
-	while (read(w->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-		case SIGINT:
-			worker_stop(w, (int)si.ssi_signo);
-			break;
-		case SIGHUP: {
-			uint64_t one = 1;
-
-			log_info("SIGHUP: reloading %s", w->cfg->path);
-			if (write(w->rt->hup_efd, &one, sizeof(one)) < 0)
-				log_error("SIGHUP: cannot reach the control thread: %s",
-					  strerror(errno));
-			break;
-		}
-		default:
-			break;
-		}
+	if (now_too && w->deadline > w->now) {
+		log_debug("worker %u: resetting %zu connections now", w->index,
+			  session_count(w->st));
+		w->deadline = w->now;
 	}
 }
 
@@ -543,9 +502,6 @@ static int worker_timeout_ms(const struct worker *w)
 	stack_time_us t = stack_next_timer(w->stack);
 	stack_time_us u = session_next_timer(w->st);
 
-	if (u < t)
-		t = u;
-	u = health_next_timer(w->health);
 	if (u < t)
 		t = u;
 	if (w->fault && link_fault_next_timer(w->fault) < t)
@@ -573,13 +529,11 @@ static void worker_dispatch(struct worker *w, const struct epoll_event *ev, int 
 	bool tap_more = false;
 
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.u64 == WORKER_REF_TAP)
+		if (ev[i].data.u64 == WORKER_REF_LINK)
 			tap_more = worker_tap_ready(w);
-		else if (ev[i].data.u64 == WORKER_REF_SIGNAL)
-			worker_signal_ready(w);
 		else if (ev[i].data.u64 == WORKER_REF_RUNTIME)
 			w->rt_pending = true;
-		else if (!health_io(w->health, ev[i].data.ptr, ev[i].events, w->now))
+		else
 			session_io(w->st, ev[i].data.ptr, ev[i].events);
 	}
 	/* A busy wake-up can carry hundreds of backend events: give the link a
@@ -639,7 +593,7 @@ static void snap_one(void *arg, struct tcp_conn *c)
 }
 
 /**
- * worker_snapshot() - fill the runtime's connection snapshot
+ * worker_snapshot() - add this worker's connections to the snapshot
  * @w:		the worker (not inside a callback)
  *
  * The walk is a copy of a few dozen bytes per connection: about a
@@ -649,9 +603,15 @@ static void worker_snapshot(struct worker *w)
 {
 	struct runtime *rt = w->rt;
 	const struct stack_stats *ss = stack_stats(w->stack);
-	size_t want = (size_t)__atomic_load_n(&ss->connections_active, __ATOMIC_RELAXED) + 16;
+	size_t want;
 
 	pthread_mutex_lock(&rt->lock);
+	if (!rt->snap_pending) {	/* the reader gave up on this round */
+		pthread_mutex_unlock(&rt->lock);
+		return;
+	}
+	want = rt->n_snap + (size_t)__atomic_load_n(&ss->connections_active,
+						    __ATOMIC_RELAXED) + 16;
 	if (want > rt->cap_snap) {
 		struct conn_snap *n = realloc(rt->snap, want * sizeof(*n));
 
@@ -660,58 +620,9 @@ static void worker_snapshot(struct worker *w)
 			rt->cap_snap = want;
 		}
 	}
-	rt->n_snap = 0;
 	stack_for_each_conn(w->stack, snap_one, w);
-	rt->snap_at_us = runtime_now_us();
-	rt->snap_seq++;
-	pthread_cond_broadcast(&rt->cond);
+	runtime_snapshot_done_locked(rt);
 	pthread_mutex_unlock(&rt->lock);
-}
-
-/**
- * worker_sample() - append a throughput sample to the runtime's ring
- * @w:		the worker
- */
-static void worker_sample(struct worker *w)
-{
-	struct rt_sample s = {
-		.t_s = (w->now - w->rt->started_us) / 1000000ULL,
-		.conns = session_count(w->st),
-	};
-
-	for (size_t i = 0; i < w->lt->n; i++) {
-		s.bytes_in += LSTAT_GET(&w->lt->l[i], bytes_in);
-		s.bytes_out += LSTAT_GET(&w->lt->l[i], bytes_out);
-	}
-	runtime_add_sample(w->rt, &s);
-}
-
-/**
- * worker_reload() - apply a configuration the control thread validated
- * @w:		the worker (between batches)
- *
- * The health checks point at backend objects, so they are rebuilt for the
- * new table (their up/down state was carried over by reload_apply()).
- */
-static void worker_reload(struct worker *w)
-{
-	uint64_t gen = w->rt->generation;	/* only this thread changes it */
-	char err[256];
-
-	notify_reloading();
-	reload_apply(&w->rw, w->rt, w->stack, w->st, w->stopping, w->now);
-	w->cfg = w->rt->cfg;
-	if (w->rt->generation != gen) {
-		struct health *h = health_create(w->lt, w->epfd, w->now, err, sizeof(err));
-
-		if (h) {
-			health_destroy(w->health);
-			w->health = h;
-		} else {
-			log_error("reload: health checks not rebuilt: %s", err);
-		}
-	}
-	notify_ready(session_count(w->st));
 }
 
 /**
@@ -721,21 +632,23 @@ static void worker_reload(struct worker *w)
 static void worker_housekeeping(struct worker *w)
 {
 	if (w->rt_pending) {
-		unsigned req = runtime_take_requests(w->rt);
+		unsigned req = runtime_worker_take(w->rt, w->index);
 
 		w->rt_pending = false;
 		if (req & RT_REQ_SNAPSHOT)
 			worker_snapshot(w);
-		if (req & RT_REQ_RELOAD)
-			worker_reload(w);
+		if (req & RT_REQ_PARK)
+			reload_worker_park(&w->rw, w->rt, w->stack, w->st, &w->cfg, w->now);
+		if (req & (RT_REQ_STOP | RT_REQ_ABORT))
+			worker_stop(w, req & RT_REQ_ABORT);
 	}
+	__atomic_store_n(&w->rt->w[w->index].sessions, session_count(w->st), __ATOMIC_RELAXED);
 	if (w->now < w->next_tick)
 		return;
 	w->next_tick = w->now + WORKER_TICK_US;
-	worker_sample(w);
+	worker_link_stats(&w->link);	/* folds in the kernel's ring drops */
 	reload_timers(&w->rw, w->st, w->now);
 	session_flush(w->st);
-	notify_tick(session_count(w->st), w->now);
 }
 
 /**
@@ -744,7 +657,7 @@ static void worker_housekeeping(struct worker *w)
  *
  * Return: 0 after a graceful stop, -errno if epoll failed
  */
-int worker_run(struct worker *w)
+static int worker_run(struct worker *w)
 {
 	struct epoll_event ev[WORKER_EVENTS];
 
@@ -755,7 +668,7 @@ int worker_run(struct worker *w)
 		session_set_now(w->st, w->now);
 		n = epoll_wait(w->epfd, ev, WORKER_EVENTS, worker_timeout_ms(w));
 		if (n < 0 && errno != EINTR) {
-			log_error("epoll_wait: %s", strerror(errno));
+			log_error("worker %u: epoll_wait: %s", w->index, strerror(errno));
 			return -errno;
 		}
 		w->now = now_us();
@@ -768,16 +681,67 @@ int worker_run(struct worker *w)
 		if (stack_next_timer(w->stack) <= w->now)
 			stack_timers(w->stack, w->now);
 		session_timers(w->st);
-		health_timers(w->health, w->now);
 		session_flush(w->st);
 		worker_housekeeping(w);
+		worker_link_flush(&w->link);
 		if (w->pcap)
 			pcap_flush(w->pcap);
 		if (worker_drain_check(w))
 			break;
 	}
 	session_flush(w->st);
+	worker_link_flush(&w->link);
 	if (w->pcap)
 		pcap_flush(w->pcap);
+	__atomic_store_n(&w->rt->w[w->index].sessions, session_count(w->st), __ATOMIC_RELAXED);
 	return 0;
+}
+
+/**
+ * worker_thread() - the worker's thread: run the loop, tell the supervisor
+ * @arg:	the worker
+ *
+ * Return: NULL (the result is in @w->rc)
+ */
+static void *worker_thread(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t one = 1;
+
+	w->rc = worker_run(w);
+	if (write(w->rt->done_efd, &one, sizeof(one)) < 0)
+		log_error("worker %u: cannot tell the supervisor it ended: %s", w->index,
+			  strerror(errno));
+	return NULL;
+}
+
+/**
+ * worker_start() - run the worker on its own thread
+ * @w:		the worker
+ *
+ * Return: 0, or -errno
+ */
+int worker_start(struct worker *w)
+{
+	int ret = pthread_create(&w->thread, NULL, worker_thread, w);
+
+	if (ret)
+		return -ret;
+	w->started = true;
+	return 0;
+}
+
+/**
+ * worker_join() - wait for the worker's thread to end
+ * @w:		the worker
+ *
+ * Return: worker_run()'s result (0 after a graceful stop), 0 if never started
+ */
+int worker_join(struct worker *w)
+{
+	if (!w->started)
+		return 0;
+	pthread_join(w->thread, NULL);
+	w->started = false;
+	return w->rc;
 }

@@ -15,6 +15,11 @@
  * from off-link sources (arp_glean()), so replies to clients behind a router
  * go back through that router: for an off-link destination the "next hop" is
  * the destination itself, resolved only by gleaning, never by ARP.
+ * With cfg.glean_on_link (several workers, each with its own stack on one
+ * queue of the link) on-link sources are gleaned as well and their entries
+ * never re-resolved: the answer to a worker's ARP request would land on
+ * whichever queue the kernel hashes ARP to, not necessarily the asker's,
+ * while every client frame reaches the worker that owns its connection.
  *
  * The table is a fixed array of ARP_ENTRIES entries with hash chains, allocated
  * at create. An entry is FREE, INCOMPLETE (a request is outstanding and up to
@@ -27,7 +32,9 @@
  *
  * Held frames are copies in a pool of ARP_POOL_SLOTS slots of MTU + 14 bytes,
  * allocated at create; a full per-entry queue or an empty pool drops the new
- * frame (tx_dropped). Timer: an INCOMPLETE entry re-sends its request every
+ * frame (tx_dropped). Held frames are plain: a partial checksum (link
+ * offload) is finished before the copy, and GSO frames are never held
+ * (arp_ready() lets TCP build them only for a resolved next hop). Timer: an INCOMPLETE entry re-sends its request every
  * ARP_RETRY_US; after ARP_MAX_TRIES unanswered requests it is freed and its
  * held frames are dropped (tx_dropped). When the reply arrives, the held
  * frames are sent in order. Nothing is allocated after create.
@@ -38,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stack/checksum.h"
 #include "stack/stack_internal.h"
 #include "stack/wire.h"
 
@@ -292,7 +300,7 @@ static void arp_resolved(struct stack *s, struct arp_entry *e, const uint8_t *ma
 		uint16_t slot = e->q[i];
 
 		eth_output(s, t->pool + slot * t->slot_size, t->slot_len[slot], mac,
-			   ETHERTYPE_IPV4);
+			   ETHERTYPE_IPV4, NULL);
 		t->slot_free[t->n_slot_free++] = slot;
 	}
 	e->q_len = 0;
@@ -322,7 +330,7 @@ static void arp_send(struct stack *s, uint16_t op, const uint8_t *eth_dst,
 	ap->spa = htonl(spa);
 	memcpy(ap->tha, tha, ETH_ALEN_);
 	ap->tpa = htonl(tpa);
-	eth_output(s, frame, sizeof(frame), eth_dst, ETHERTYPE_ARP);
+	eth_output(s, frame, sizeof(frame), eth_dst, ETHERTYPE_ARP, NULL);
 }
 
 /**
@@ -464,23 +472,65 @@ static int arp_hold(struct stack *s, struct arp_entry *e, const uint8_t *frame,
 }
 
 /**
+ * arp_usable() - may frames go to this entry's MAC now?
+ * @s:		the stack
+ * @e:		the entry, or NULL
+ * @on_link:	its address is on our prefix
+ *
+ * cfg.glean_on_link: every received frame refreshes the entry, and an ARP
+ * reply might reach another worker's queue, so a learned entry never expires.
+ *
+ * Return: true if REACHABLE and, on-link, not expired
+ */
+static bool arp_usable(const struct stack *s, const struct arp_entry *e, bool on_link)
+{
+	return e && e->state == ARP_REACHABLE &&
+	       (!on_link || s->cfg.glean_on_link || e->expires > s->now);
+}
+
+/**
+ * arp_ready() - would arp_output() send to @nexthop at once?
+ * @s:		the stack
+ * @nexthop:	next hop, host order
+ *
+ * Return: true if its MAC is known and fresh
+ */
+bool arp_ready(const struct stack *s, uint32_t nexthop)
+{
+	return arp_usable(s, arp_find(s->arp, nexthop), stack_is_on_link(s, nexthop));
+}
+
+/**
  * arp_output() - send an IPv4 frame to a next hop, resolving it if needed
  * @s:		the stack
  * @nexthop:	next hop, host order (the destination itself)
  * @frame:	the frame, Ethernet header space included but not filled
  * @len:	its length
+ * @off:	offload metadata, or NULL
+ *
+ * A frame that has to wait is held as a plain frame: a partial checksum is
+ * finished in software first (the hold pool keeps no metadata), and a GSO
+ * frame, which would not fit a slot, is dropped (callers check arp_ready()
+ * before building one, so this does not happen in practice).
  *
  * Return: 0 when sent or held, -errno otherwise (counted as tx_dropped)
  */
-int arp_output(struct stack *s, uint32_t nexthop, uint8_t *frame, size_t len)
+int arp_output(struct stack *s, uint32_t nexthop, uint8_t *frame, size_t len,
+	       const struct stack_offload *off)
 {
 	struct arp_table *t = s->arp;
 	struct arp_entry *e = arp_find(t, nexthop);
 	bool on_link = stack_is_on_link(s, nexthop);
 	int rc;
 
-	if (e && e->state == ARP_REACHABLE && (!on_link || e->expires > s->now))
-		return eth_output(s, frame, len, e->mac, ETHERTYPE_IPV4);
+	if (arp_usable(s, e, on_link))
+		return eth_output(s, frame, len, e->mac, ETHERTYPE_IPV4, off);
+	if (off && off->gso_type != STACK_GSO_NONE) {
+		STAT_INC(s, tx_dropped);
+		return -EMSGSIZE;
+	}
+	if (off && off->csum == STACK_CSUM_PARTIAL)
+		csum_finish_partial(frame, len, off->csum_start, off->csum_offset);
 	if (!on_link) {
 		/* nothing gleaned for this off-link address: no route */
 		STAT_INC(s, tx_dropped);

@@ -150,3 +150,24 @@ uint16_t csum_buf(const void *buf, size_t len)
 {
 	return csum_fold(csum_partial(buf, len, 0));
 }
+
+/**
+ * csum_finish_partial() - do what a checksum-offloading link does
+ * @frame:	the frame
+ * @len:	its length
+ * @start:	offset of the L4 header (virtio csum_start)
+ * @offset:	offset of the checksum field from @start (virtio csum_offset)
+ *
+ * The field holds the folded pseudo-header sum (stack.h, STACK_CSUM_PARTIAL):
+ * summing [@start, @len) with it in place and complementing gives the
+ * checksum over pseudo-header, header and payload, which replaces it.
+ */
+void csum_finish_partial(uint8_t *frame, size_t len, size_t start, size_t offset)
+{
+	uint16_t ck;
+
+	if (start + offset + 2 > len)
+		return;
+	ck = csum_fold(csum_partial(frame + start, len - start, 0));
+	memcpy(frame + start + offset, &ck, 2);
+}

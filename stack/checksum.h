@@ -16,5 +16,8 @@ uint16_t csum_fold(uint32_t sum);
 uint32_t csum_pseudo_ip4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4_len);
 /* Checksum of a whole buffer, ready for the wire (network byte order in memory). */
 uint16_t csum_buf(const void *buf, size_t len);
+/* Finish a partial checksum (pseudo-header sum in the field at @start +
+ * @offset) over [@start, @len) of @frame, as an offloading link would. */
+void csum_finish_partial(uint8_t *frame, size_t len, size_t start, size_t offset);
 
 #endif /* TCPGATE_CHECKSUM_H */

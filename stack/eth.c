@@ -13,7 +13,9 @@
  * the layers above trim it from their own length fields.
  *
  * Output: eth_output() writes the 14-byte header in front of a frame the
- * caller has built and hands it to the link. No state is kept.
+ * caller has built and hands it to the link. No state is kept. Offload
+ * metadata (stack.h) passes through both ways; a GSO claim on an ARP frame
+ * is a counted drop.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -28,8 +30,10 @@ static const uint8_t eth_broadcast[ETH_ALEN_] = { 0xff, 0xff, 0xff, 0xff, 0xff, 
  * @s:		the stack
  * @frame:	the whole frame, may be modified by the layers above
  * @len:	its length
+ * @off:	its offload metadata, or NULL
  */
-void eth_input(struct stack *s, uint8_t *frame, size_t len)
+void eth_input(struct stack *s, uint8_t *frame, size_t len,
+	       const struct stack_offload *off)
 {
 	const struct eth_hdr *eh = (const struct eth_hdr *)frame;
 
@@ -44,9 +48,13 @@ void eth_input(struct stack *s, uint8_t *frame, size_t len)
 	}
 	switch (ntohs(eh->type)) {
 	case ETHERTYPE_IPV4:
-		ip4_input(s, frame + ETH_HDR_LEN, len - ETH_HDR_LEN, eh->src);
+		ip4_input(s, frame + ETH_HDR_LEN, len - ETH_HDR_LEN, eh->src, off);
 		break;
 	case ETHERTYPE_ARP:
+		if (off && off->gso_type != STACK_GSO_NONE) {
+			STAT_DROP(s, drop_offload_bad);
+			break;
+		}
 		arp_input(s, frame + ETH_HDR_LEN, len - ETH_HDR_LEN);
 		break;
 	default:
@@ -61,16 +69,18 @@ void eth_input(struct stack *s, uint8_t *frame, size_t len)
  * @len:	total length, header included
  * @dst_mac:	destination MAC
  * @ethertype:	EtherType, host order
+ * @off:	offload metadata for the link, or NULL
  *
  * Return: 0 or the link's -errno
  */
 int eth_output(struct stack *s, uint8_t *frame, size_t len,
-	       const uint8_t dst_mac[6], uint16_t ethertype)
+	       const uint8_t dst_mac[6], uint16_t ethertype,
+	       const struct stack_offload *off)
 {
 	struct eth_hdr *eh = (struct eth_hdr *)frame;
 
 	memcpy(eh->dst, dst_mac, ETH_ALEN_);
 	memcpy(eh->src, s->cfg.mac, ETH_ALEN_);
 	eh->type = htons(ethertype);
-	return stack_link_send(s, frame, len);
+	return stack_link_send(s, frame, len, off);
 }

@@ -21,8 +21,18 @@
  * Held frames sit in a ring of cfg.hold_slots preallocated slots of
  * cfg.max_frame bytes; the delay is the same for all, so the ring is in
  * release order. When it is full the frame passes (counted hold_full).
- * Frames above max_frame (GSO frames) are only dropped, duplicated or passed
- * (counted too_big).
+ * Frames above max_frame (GSO frames, unless max_frame is raised for them)
+ * are only dropped, duplicated or passed (counted too_big).
+ *
+ * Offload metadata (struct stack_offload) travels with its frame, through
+ * the hold ring too. A bit flip must stay detectable, as on a wire where
+ * the receiver checks every segment: on input, a corrupted frame loses its
+ * "checksum already good" claim, so the stack verifies it (a partial
+ * checksum then fails, as the damaged frame should); on output, a partial
+ * checksum is finished in software before the flip, and a corrupted GSO
+ * frame is lost whole (the link would checksum each piece after the flip
+ * and hide it). Truncation keeps the metadata: the receiver's length checks
+ * (hdr_len and csum offsets inside the frame, IPv4 total length) reject it.
  *
  * Held frames are released by link_fault_timers() (the owner calls it at
  * link_fault_next_timer()) and, opportunistically, on the next frame of the
@@ -34,6 +44,8 @@
  * Memory: everything is allocated in link_fault_create(); nothing per frame.
  */
 #include "stack/link_fault.h"
+
+#include "stack/checksum.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +63,7 @@ enum { DIR_IN = 0, DIR_OUT = 1, DIR__COUNT };
  * @rng:	splitmix64 state
  * @slots:	hold ring storage, hold_slots * max_frame bytes
  * @len, @due:	per slot
+ * @off:	per slot: the frame's offload metadata
  * @head, @count: ring position and fill
  * @scratch:	max_frame bytes for truncation/corruption
  * @dup:	the largest frame's bytes, for the first copy of a duplicate
@@ -61,6 +74,7 @@ struct lf_dir {
 	uint8_t *slots;
 	size_t *len;
 	stack_time_us *due;
+	struct stack_offload *off;
 	uint32_t head, count;
 	uint8_t *scratch;
 	uint8_t *dup;
@@ -149,9 +163,10 @@ struct link_fault *link_fault_create(const struct link_fault_config *cfg,
 		d->slots = malloc(n * m);
 		d->len = calloc(n, sizeof(*d->len));
 		d->due = calloc(n, sizeof(*d->due));
+		d->off = calloc(n, sizeof(*d->off));
 		d->scratch = malloc(m);
 		d->dup = malloc(STACK_MAX_FRAME_BYTES);
-		if (!d->slots || !d->len || !d->due || !d->scratch || !d->dup)
+		if (!d->slots || !d->len || !d->due || !d->off || !d->scratch || !d->dup)
 			goto nomem;
 	}
 	return f;
@@ -173,6 +188,7 @@ void link_fault_destroy(struct link_fault *f)
 		free(f->dir[i].slots);
 		free(f->dir[i].len);
 		free(f->dir[i].due);
+		free(f->dir[i].off);
 		free(f->dir[i].scratch);
 		free(f->dir[i].dup);
 	}
@@ -190,21 +206,37 @@ void link_fault_set_now(struct link_fault *f, stack_time_us now)
 }
 
 /**
+ * lf_plain() - metadata pointer for a frame: NULL when it claims nothing
+ * @off:	the metadata, or NULL
+ *
+ * Return: @off, or NULL for a plain frame
+ */
+static const struct stack_offload *lf_plain(const struct stack_offload *off)
+{
+	if (off && (off->gso_type != STACK_GSO_NONE || off->csum != STACK_CSUM_NONE))
+		return off;
+	return NULL;
+}
+
+/**
  * lf_emit() - hand one frame on in its direction
  * @f:		the injector
  * @dir:	DIR_IN or DIR_OUT
  * @frame:	the frame (input: may be modified by the stack)
  * @len:	its length
+ * @off:	its offload metadata, or NULL
  * @now:	current time
  *
  * Return: the link's send result (output), 0 (input)
  */
 static int lf_emit(struct link_fault *f, int dir, uint8_t *frame, size_t len,
-		   stack_time_us now)
+		   const struct stack_offload *off, stack_time_us now)
 {
+	off = lf_plain(off);
 	if (dir == DIR_OUT)
-		return f->out.send(f->out.ctx, frame, len);
-	f->in(f->in_ctx, frame, len, now);
+		return f->out.send_ex ? f->out.send_ex(f->out.ctx, frame, len, off)
+				      : f->out.send(f->out.ctx, frame, len);
+	f->in(f->in_ctx, frame, len, off, now);
 	return 0;
 }
 
@@ -226,7 +258,8 @@ static void lf_release(struct link_fault *f, int dir, stack_time_us now)
 		/* the slot is free again only after emit: nothing refills it
 		 * meanwhile (output emit does not re-enter, input emit may send
 		 * output but not input) */
-		lf_emit(f, dir, d->slots + (size_t)i * f->cfg.max_frame, d->len[i], now);
+		lf_emit(f, dir, d->slots + (size_t)i * f->cfg.max_frame, d->len[i], &d->off[i],
+			now);
 	}
 }
 
@@ -236,12 +269,13 @@ static void lf_release(struct link_fault *f, int dir, stack_time_us now)
  * @dir:	direction
  * @frame:	the frame
  * @len:	its length (<= max_frame)
+ * @off:	its offload metadata
  * @now:	current time
  *
  * Return: true if held, false if the ring is full
  */
 static bool lf_hold(struct link_fault *f, int dir, const uint8_t *frame, size_t len,
-		    stack_time_us now)
+		    const struct stack_offload *off, stack_time_us now)
 {
 	struct lf_dir *d = &f->dir[dir];
 	uint32_t i;
@@ -251,8 +285,33 @@ static bool lf_hold(struct link_fault *f, int dir, const uint8_t *frame, size_t 
 	i = (d->head + d->count) % f->cfg.hold_slots;
 	memcpy(d->slots + (size_t)i * f->cfg.max_frame, frame, len);
 	d->len[i] = len;
+	d->off[i] = *off;
 	d->due[i] = now + f->cfg.reorder_delay_us;
 	d->count++;
+	return true;
+}
+
+/**
+ * lf_corrupt_offload() - keep a bit flip detectable despite offloads
+ * @dir:	direction
+ * @frame:	the scratch copy, before the flip
+ * @len:	its length
+ * @off:	its metadata, adjusted
+ *
+ * Return: false if the frame must be lost instead (an output GSO frame)
+ */
+static bool lf_corrupt_offload(int dir, uint8_t *frame, size_t len,
+			       struct stack_offload *off)
+{
+	if (dir == DIR_IN) {
+		off->csum = STACK_CSUM_NONE;	/* the stack verifies it now */
+		return true;
+	}
+	if (off->gso_type != STACK_GSO_NONE)
+		return false;
+	if (off->csum == STACK_CSUM_PARTIAL)
+		csum_finish_partial(frame, len, off->csum_start, off->csum_offset);
+	off->csum = STACK_CSUM_NONE;
 	return true;
 }
 
@@ -262,14 +321,16 @@ static bool lf_hold(struct link_fault *f, int dir, const uint8_t *frame, size_t 
  * @dir:	direction
  * @frame:	the frame (not modified: alterations go to the scratch copy)
  * @len:	its length
+ * @off_in:	its offload metadata, or NULL
  * @now:	current time
  *
  * Return: the link's result for output (0 when dropped: a lossy link
  * loses frames silently)
  */
 static int lf_frame(struct link_fault *f, int dir, uint8_t *frame, size_t len,
-		    stack_time_us now)
+		    const struct stack_offload *off_in, stack_time_us now)
 {
+	struct stack_offload off = off_in ? *off_in : (struct stack_offload){ 0 };
 	struct lf_dir *d = &f->dir[dir];
 	struct link_fault_stats *st = &f->stats;
 	const struct link_fault_config *c = &f->cfg;
@@ -299,12 +360,14 @@ static int lf_frame(struct link_fault *f, int dir, uint8_t *frame, size_t len,
 		if (corrupt) {
 			uint64_t bit = r2 % ((uint64_t)len * 8);
 
-			frame[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 			st->corrupted[dir]++;
+			if (!lf_corrupt_offload(dir, frame, len, &off))
+				return 0;
+			frame[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		}
 	}
 	if (reorder) {
-		if (lf_hold(f, dir, frame, len, now)) {
+		if (lf_hold(f, dir, frame, len, &off, now)) {
 			st->reordered[dir]++;
 			if (!dup)
 				return 0;
@@ -318,12 +381,12 @@ static int lf_frame(struct link_fault *f, int dir, uint8_t *frame, size_t len,
 		if (dir == DIR_IN) {
 			/* the stack may modify an input frame: the first goes as a copy */
 			memcpy(d->dup, frame, len);
-			lf_emit(f, dir, d->dup, len, now);
+			lf_emit(f, dir, d->dup, len, &off, now);
 		} else {
-			lf_emit(f, dir, frame, len, now);
+			lf_emit(f, dir, frame, len, &off, now);
 		}
 	}
-	rc = lf_emit(f, dir, frame, len, now);
+	rc = lf_emit(f, dir, frame, len, &off, now);
 	return rc;
 }
 
@@ -336,12 +399,26 @@ static int lf_frame(struct link_fault *f, int dir, uint8_t *frame, size_t len,
  */
 void link_fault_input(struct link_fault *f, uint8_t *frame, size_t len, stack_time_us now)
 {
+	link_fault_input_ex(f, frame, len, NULL, now);
+}
+
+/**
+ * link_fault_input_ex() - a received frame and its offload metadata
+ * @f:		the injector
+ * @frame:	the frame
+ * @len:	its length
+ * @off:	what the link says about it, or NULL
+ * @now:	current time
+ */
+void link_fault_input_ex(struct link_fault *f, uint8_t *frame, size_t len,
+			 const struct stack_offload *off, stack_time_us now)
+{
 	lf_release(f, DIR_IN, now);
 	if (!f->dir[DIR_IN].on) {
-		f->in(f->in_ctx, frame, len, now);
+		f->in(f->in_ctx, frame, len, lf_plain(off), now);
 		return;
 	}
-	lf_frame(f, DIR_IN, frame, len, now);
+	lf_frame(f, DIR_IN, frame, len, off, now);
 }
 
 /**
@@ -354,13 +431,43 @@ void link_fault_input(struct link_fault *f, uint8_t *frame, size_t len, stack_ti
  */
 int link_fault_send(void *ctx, const uint8_t *frame, size_t len)
 {
+	return link_fault_send_ex(ctx, frame, len, NULL);
+}
+
+/**
+ * link_fault_send_ex() - stack_link.send_ex through the injector
+ * @ctx:	the injector
+ * @frame:	the frame
+ * @len:	its length
+ * @off:	its offload metadata, or NULL
+ *
+ * Return: 0 or the real link's -errno
+ */
+int link_fault_send_ex(void *ctx, const uint8_t *frame, size_t len,
+		       const struct stack_offload *off)
+{
 	struct link_fault *f = ctx;
 
 	lf_release(f, DIR_OUT, f->now);
+	/* lf_frame() and lf_emit() never write through @frame: alterations use scratch */
 	if (!f->dir[DIR_OUT].on)
-		return f->out.send(f->out.ctx, frame, len);
-	/* lf_frame() never writes through @frame: alterations use scratch */
-	return lf_frame(f, DIR_OUT, (uint8_t *)(uintptr_t)frame, len, f->now);
+		return lf_emit(f, DIR_OUT, (uint8_t *)(uintptr_t)frame, len, off, f->now);
+	return lf_frame(f, DIR_OUT, (uint8_t *)(uintptr_t)frame, len, off, f->now);
+}
+
+/**
+ * link_fault_link() - the stack_link for a stack sending through the injector
+ * @f:	the injector
+ *
+ * It passes offload metadata through, so it advertises what the real link does.
+ *
+ * Return: the link
+ */
+struct stack_link link_fault_link(struct link_fault *f)
+{
+	return (struct stack_link){ .send = link_fault_send, .ctx = f,
+				    .send_ex = link_fault_send_ex, .tso_max = f->out.tso_max,
+				    .csum_offload = f->out.csum_offload };
 }
 
 /**

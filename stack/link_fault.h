@@ -29,7 +29,8 @@
  * @reorder_delay_us:	how long a reordered frame is held
  * @hold_slots:		frames that can be held at once per direction (0 = 64)
  * @max_frame:		largest frame that can be held or altered (bigger ones
- *			are only dropped, duplicated or passed)
+ *			are only dropped, duplicated or passed); raise it to
+ *			14 + 65535 to impair GSO frames too
  * @in, @out:		which directions are impaired
  */
 struct link_fault_config {
@@ -55,9 +56,10 @@ struct link_fault_stats {
 
 struct link_fault;
 
-/* Input deliverer: normally a wrapper around stack_input(). */
+/* Input deliverer: normally a wrapper around stack_input_ex(); @off is the
+ * frame's offload metadata (NULL for a plain frame). */
 typedef void (*link_fault_deliver_fn)(void *ctx, uint8_t *frame, size_t len,
-				      stack_time_us now);
+				      const struct stack_offload *off, stack_time_us now);
 
 struct link_fault *link_fault_create(const struct link_fault_config *cfg,
 				     struct stack_link out,
@@ -68,8 +70,16 @@ void link_fault_destroy(struct link_fault *f);
 void link_fault_set_now(struct link_fault *f, stack_time_us now);
 /* A received frame: faults, then the deliverer (now or later). */
 void link_fault_input(struct link_fault *f, uint8_t *frame, size_t len, stack_time_us now);
+/* The same with the link's offload metadata (NULL: none); it travels with the frame. */
+void link_fault_input_ex(struct link_fault *f, uint8_t *frame, size_t len,
+			 const struct stack_offload *off, stack_time_us now);
 /* stack_link.send signature, ctx = the link_fault: faults, then @out.send. */
 int link_fault_send(void *ctx, const uint8_t *frame, size_t len);
+/* stack_link.send_ex signature: the metadata goes on to @out.send_ex. */
+int link_fault_send_ex(void *ctx, const uint8_t *frame, size_t len,
+		       const struct stack_offload *off);
+/* The stack_link to give the stack: send_ex and @out's offload capabilities. */
+struct stack_link link_fault_link(struct link_fault *f);
 /* Release held frames that are due. */
 void link_fault_timers(struct link_fault *f, stack_time_us now);
 /* The next release time, or STACK_TIME_NEVER. */

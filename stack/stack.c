@@ -16,7 +16,14 @@
  * to arp_timers() and tcp_timers().
  *
  * Every frame leaves through stack_link_send(), the one place that counts
- * transmitted frames and failed sends.
+ * transmitted frames and failed sends, and that picks link.send_ex (with the
+ * frame's offload metadata) over link.send when the link has it.
+ *
+ * Offloads (stack.h): stack_input_ex() checks what it can of a received
+ * frame's metadata without knowing the protocols (known GSO type, a nonzero
+ * gso_size, header and checksum offsets inside the frame); ip4.c checks the
+ * rest against the headers. Contradicting metadata is a counted drop
+ * (drop_offload_bad), never trusted.
  *
  * Local addresses: cfg.addr, the VIPs, and, in promiscuous mode, any IPv4
  * destination (transparent interception). ARP only ever answers for cfg.addr
@@ -56,8 +63,14 @@ static int stack_config_check(const struct stack_config *cfg, char *err, size_t 
 		why = "no configuration";
 	else if (!cfg->ops)
 		why = "ops is NULL";
-	else if (!cfg->link.send)
+	else if (!cfg->link.send && !cfg->link.send_ex)
 		why = "link.send is NULL";
+	else if ((cfg->link.csum_offload || cfg->link.tso_max) && !cfg->link.send_ex)
+		why = "link offloads need link.send_ex";
+	else if (cfg->link.tso_max && !cfg->link.csum_offload)
+		why = "link.tso_max needs link.csum_offload";
+	else if (cfg->link.tso_max && cfg->link.tso_max <= cfg->mtu)
+		why = "link.tso_max must exceed the mtu";
 	else if (cfg->mtu < 68)	/* RFC 791: every host must take 68-byte datagrams */
 		why = "mtu must be 68..65535";
 	else if (cfg->max_conns < 1)
@@ -217,20 +230,69 @@ bool stack_is_on_link(const struct stack *s, uint32_t addr)
  * @s:		the stack
  * @frame:	Ethernet frame
  * @len:	its length
+ * @off:	its offload metadata, NULL for a plain frame (only ever set
+ *		when the link advertised the offload)
  *
  * Return: 0, or the link's -errno (counted as tx_dropped)
  */
-int stack_link_send(struct stack *s, const uint8_t *frame, size_t len)
+int stack_link_send(struct stack *s, const uint8_t *frame, size_t len,
+		    const struct stack_offload *off)
 {
-	int rc = s->cfg.link.send(s->cfg.link.ctx, frame, len);
+	const struct stack_link *l = &s->cfg.link;
+	int rc;
 
+	assert(!off || off->gso_type == STACK_GSO_NONE || l->tso_max);
+	assert(!off || off->csum == STACK_CSUM_NONE || l->csum_offload);
+	rc = l->send_ex ? l->send_ex(l->ctx, frame, len, off) : l->send(l->ctx, frame, len);
 	if (rc < 0) {
 		STAT_INC(s, tx_dropped);
 		return rc;
 	}
 	STAT_INC(s, tx_frames);
 	STAT_ADD(s, tx_bytes, len);
+	if (off && off->gso_type == STACK_GSO_TCPV4)
+		STAT_INC(s, tx_gso_frames);
 	return 0;
+}
+
+/**
+ * stack_offload_sane() - protocol-independent checks of received metadata
+ * @off:	the metadata
+ * @len:	the frame's length
+ *
+ * Return: true if the type is known and every offset lies inside the frame
+ */
+static bool stack_offload_sane(const struct stack_offload *off, size_t len)
+{
+	if (off->gso_type > STACK_GSO_TCPV4 || off->csum > STACK_CSUM_VALID)
+		return false;
+	if (off->gso_type != STACK_GSO_NONE && off->gso_size == 0)
+		return false;
+	if (off->hdr_len > len)
+		return false;
+	return off->csum != STACK_CSUM_PARTIAL ||
+	       (size_t)off->csum_start + off->csum_offset + 2 <= len;
+}
+
+/**
+ * stack_input_ex() - process one received Ethernet frame with offload metadata
+ * @s:		the stack
+ * @frame:	the frame, may be modified
+ * @len:	its length
+ * @off:	what the link says about it (GSO, checksum state), or NULL
+ * @now:	current time
+ */
+void stack_input_ex(struct stack *s, uint8_t *frame, size_t len,
+		    const struct stack_offload *off, stack_time_us now)
+{
+	s->now = now;
+	STAT_INC(s, rx_frames);
+	STAT_ADD(s, rx_bytes, len);
+	if (off && !stack_offload_sane(off, len)) {
+		STAT_DROP(s, drop_offload_bad);
+		return;
+	}
+	eth_input(s, frame, len, off);
 }
 
 /**
@@ -242,10 +304,7 @@ int stack_link_send(struct stack *s, const uint8_t *frame, size_t len)
  */
 void stack_input(struct stack *s, uint8_t *frame, size_t len, stack_time_us now)
 {
-	s->now = now;
-	STAT_INC(s, rx_frames);
-	STAT_ADD(s, rx_bytes, len);
-	eth_input(s, frame, len);
+	stack_input_ex(s, frame, len, NULL, now);
 }
 
 /**

@@ -131,15 +131,74 @@ struct stack_ops {
 	void (*event)(void *app, struct tcp_conn *c, void *ctx, enum tcp_event ev);
 };
 
+/*
+ * Link offloads. A link that can take TCP segments larger than the MTU and
+ * finish checksums itself (a TAP with a virtio-net header, stack/link_tap.c)
+ * says so in struct stack_link; frames then carry a struct stack_offload in
+ * both directions. The semantics are those of the virtio-net header, without
+ * its Linux types:
+ *
+ *   GSO:  one frame stands for several TCP segments: the headers once, then
+ *         up to 64 KiB of payload that the link cuts into @gso_size pieces,
+ *         each with a copy of the headers (sequence number, IP length and ID
+ *         adjusted; FIN and PSH only on the last piece).
+ *   csum: PARTIAL: the L4 checksum field (at @csum_start + @csum_offset from
+ *         the frame start) holds only the folded pseudo-header sum; the link
+ *         finishes it over [@csum_start, end). VALID (receive only): the link
+ *         verified the checksum. A received frame with either is not checked
+ *         again by the stack; with NONE it is.
+ */
+enum stack_gso_type {
+	STACK_GSO_NONE = 0,	/* a plain frame */
+	STACK_GSO_TCPV4,	/* TCP over IPv4, cut at gso_size */
+	STACK_GSO_OTHER,	/* anything else (receive: dropped, counted) */
+};
+enum stack_csum_state {
+	STACK_CSUM_NONE = 0,	/* checksums complete (tx) / to be verified (rx) */
+	STACK_CSUM_PARTIAL,	/* pseudo-header sum only, finished by the link */
+	STACK_CSUM_VALID,	/* receive: the link verified it */
+};
+
+/**
+ * struct stack_offload - per-frame offload metadata (see above)
+ * @gso_type:		enum stack_gso_type
+ * @csum:		enum stack_csum_state
+ * @gso_size:		GSO: payload bytes per piece
+ * @hdr_len:		GSO: Ethernet + IPv4 + TCP header bytes
+ * @csum_start:		PARTIAL: offset of the L4 header from the frame start
+ * @csum_offset:	PARTIAL: offset of the checksum field from @csum_start
+ */
+struct stack_offload {
+	uint8_t gso_type;
+	uint8_t csum;
+	uint16_t gso_size;
+	uint16_t hdr_len;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+
 /**
  * struct stack_link - frame output
  * @send:	transmit one complete Ethernet frame; return 0 or -errno (a
  *		failure is counted as a tx drop, TCP recovers by retransmission)
- * @ctx:	passed back to @send
+ * @ctx:	passed back to @send and @send_ex
+ * @send_ex:	optional; if set, used instead of @send, with the frame's
+ *		offload metadata (NULL: a plain frame, checksums complete)
+ * @tso_max:	largest IPv4 packet (header included) of a STACK_GSO_TCPV4
+ *		frame the link takes, 0 = no segmentation offload (needs
+ *		@csum_offload and @send_ex)
+ * @csum_offload: the link finishes STACK_CSUM_PARTIAL checksums (needs
+ *		@send_ex)
+ *
+ * Initialise by field name or with { send, ctx } first: new fields come last.
  */
 struct stack_link {
 	int (*send)(void *ctx, const uint8_t *frame, size_t len);
 	void *ctx;
+	int (*send_ex)(void *ctx, const uint8_t *frame, size_t len,
+		       const struct stack_offload *off);
+	uint32_t tso_max;
+	bool csum_offload;
 };
 
 /* Congestion control of the stack's connections (stack_config.cc) */
@@ -176,6 +235,10 @@ extern const char *const stack_cc_names[STACK_CC__COUNT];
  * @ooo_pool:		chunks for the whole stack, allocated at start
  *			(0: min(max_conns * ooo_per_conn, 4096))
  * @cc:			congestion control (zero: CUBIC)
+ * @glean_on_link:	learn on-link neighbours' MACs from every received
+ *			IPv4 frame and never re-resolve them by ARP (one stack
+ *			per queue of a multi-queue link: ARP replies may reach
+ *			another queue); see arp.c
  */
 struct stack_config {
 	uint32_t addr;
@@ -194,6 +257,8 @@ struct stack_config {
 	uint32_t ooo_per_conn, ooo_pool;
 	/* send side (additive) */
 	enum stack_cc cc;
+	/* several workers (additive) */
+	bool glean_on_link;
 };
 
 /**
@@ -230,6 +295,11 @@ struct stack_stats {
 	/* send side (additive) */
 	uint64_t fast_retransmits;	/* loss recoveries entered on dupACKs/SACK */
 	uint64_t sack_recoveries;	/* of those, RFC 6675 SACK-based ones */
+	/* offloads (additive) */
+	uint64_t rx_gso_frames;		/* TCP GSO frames received (several segments each) */
+	uint64_t tx_gso_frames;		/* TCP GSO frames sent */
+	uint64_t rx_csum_offloaded;	/* frames whose L4 checksum the link vouched for */
+	uint64_t drop_offload_bad;	/* offload metadata that contradicts the frame */
 };
 
 /**
@@ -263,6 +333,9 @@ void stack_set_promiscuous_ip(struct stack *s, bool on);
 
 /* Process one received Ethernet frame. @frame may be modified. */
 void stack_input(struct stack *s, uint8_t *frame, size_t len, stack_time_us now);
+/* The same with the link's offload metadata for it (NULL: none, as stack_input()). */
+void stack_input_ex(struct stack *s, uint8_t *frame, size_t len,
+		    const struct stack_offload *off, stack_time_us now);
 /* Run every timer due at @now. */
 void stack_timers(struct stack *s, stack_time_us now);
 /* When stack_timers() should next run, or STACK_TIME_NEVER. */
@@ -290,6 +363,9 @@ void tcp_reject(struct tcp_conn *c, stack_time_us now);
 void tcp_send_avail(struct tcp_conn *c, size_t total, stack_time_us now);
 /* No more data after what was announced: send FIN after it. */
 void tcp_shutdown(struct tcp_conn *c, stack_time_us now);
+/* tcp_send_avail() and tcp_shutdown() at once: @total is the final count, so
+ * the FIN can ride on the last data segment */
+void tcp_send_final(struct tcp_conn *c, size_t total, stack_time_us now);
 /* Reset the connection (RST to the client); ops.event CLOSED follows. */
 void tcp_abort(struct tcp_conn *c, stack_time_us now);
 /* ops.rcv_space() may have grown: advertise the new window if it matters. */

@@ -61,13 +61,17 @@ struct stack {
 /* stack.c */
 bool stack_is_local_addr(const struct stack *s, uint32_t addr);
 bool stack_is_on_link(const struct stack *s, uint32_t addr);
-int stack_link_send(struct stack *s, const uint8_t *frame, size_t len);
+/* @off: offload metadata of the frame, NULL for a plain one */
+int stack_link_send(struct stack *s, const uint8_t *frame, size_t len,
+		    const struct stack_offload *off);
 
-/* eth.c: @frame holds a whole frame; @src_mac is where it came from */
-void eth_input(struct stack *s, uint8_t *frame, size_t len);
+/* eth.c: @frame holds a whole frame; @off its offload metadata or NULL */
+void eth_input(struct stack *s, uint8_t *frame, size_t len,
+	       const struct stack_offload *off);
 /* Write an Ethernet header at @frame and send @len bytes (header included). */
 int eth_output(struct stack *s, uint8_t *frame, size_t len,
-	       const uint8_t dst_mac[6], uint16_t ethertype);
+	       const uint8_t dst_mac[6], uint16_t ethertype,
+	       const struct stack_offload *off);
 
 /* arp.c */
 /* @mtu sizes the frames held while a next hop is resolved */
@@ -75,8 +79,12 @@ struct arp_table *arp_create(uint16_t mtu);
 void arp_destroy(struct arp_table *t);
 void arp_input(struct stack *s, const uint8_t *pkt, size_t len);
 /* Send IPv4 frame @frame (Ethernet header space included, not yet filled) to
- * next hop @nexthop: now if its MAC is known, else queue it and resolve. */
-int arp_output(struct stack *s, uint32_t nexthop, uint8_t *frame, size_t len);
+ * next hop @nexthop: now if its MAC is known, else queue it and resolve
+ * (a partial checksum is finished first; a GSO frame is never queued). */
+int arp_output(struct stack *s, uint32_t nexthop, uint8_t *frame, size_t len,
+	       const struct stack_offload *off);
+/* Would arp_output() send to @nexthop at once (MAC known and fresh)? */
+bool arp_ready(const struct stack *s, uint32_t nexthop);
 /* Learn @mac for an off-link @addr from a received frame (gleaning). */
 void arp_glean(struct stack *s, uint32_t addr, const uint8_t mac[6]);
 void arp_timers(struct stack *s, stack_time_us now);
@@ -87,21 +95,32 @@ stack_time_us arp_next_timer(const struct stack *s);
  * @src, @dst:	addresses, host byte order
  * @src_mac:	Ethernet source of the frame
  * @ttl, @tos:	from the header
+ * @l4_csum_ok:	the link vouched for the L4 checksum (partial or verified):
+ *		the transport does not verify it
  */
 struct ip4_rx {
 	uint32_t src, dst;
 	const uint8_t *src_mac;
 	uint8_t ttl, tos;
+	bool l4_csum_ok;
 };
 
 /* ip4.c */
-void ip4_input(struct stack *s, uint8_t *pkt, size_t len, const uint8_t *src_mac);
+void ip4_input(struct stack *s, uint8_t *pkt, size_t len, const uint8_t *src_mac,
+	       const struct stack_offload *off);
 /* Start an IPv4 packet: returns where the L4 header goes; *@l4_cap is the room
  * there (bounded by the MTU). */
 uint8_t *ip4_tx_begin(struct stack *s, size_t *l4_cap);
 /* Finish and send the packet begun with ip4_tx_begin(): @l4_len bytes of L4. */
 int ip4_tx_commit(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 		  size_t l4_len);
+/* The same with offload metadata (@off->csum_start etc. from the frame start,
+ * i.e. s->tx_buf); a GSO packet may exceed the MTU up to ip4_tx_gso_room(). */
+int ip4_tx_commit_ex(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+		     size_t l4_len, const struct stack_offload *off);
+/* Room for L4 header and payload of a GSO packet to @dst now, 0 if the link
+ * has no TSO or the next hop is not resolved. */
+size_t ip4_tx_gso_room(const struct stack *s, uint32_t dst);
 
 /* icmp4.c */
 void icmp4_input(struct stack *s, const struct ip4_rx *ip, uint8_t *pkt, size_t len);

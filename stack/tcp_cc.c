@@ -286,8 +286,12 @@ bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t flight)
 	if (!tcp_cc_limited(c, flight))
 		return false;
 	if (cc->cwnd < cc->ssthresh) {
-		/* RFC 5681 §3.1: slow start, at most SMSS per ACK */
-		cc->cwnd += acked < c->snd_mss ? acked : c->snd_mss;
+		/* RFC 5681 §3.1: slow start, at most SMSS per ACK; a stretch ACK
+		 * (a GSO receiver ACKs a 64 KiB super-segment once) counts as the
+		 * ACKs for every second segment it stands for (RFC 9293 §3.8.6.3) */
+		uint32_t inc = c->snd_mss * ((acked + 2u * c->snd_mss - 1) / (2u * c->snd_mss));
+
+		cc->cwnd += acked < inc ? acked : inc;
 		return false;
 	}
 	if (tcp_cc_cubic(c))

@@ -559,6 +559,30 @@ void tcp_shutdown(struct tcp_conn *c, stack_time_us now)
 }
 
 /**
+ * tcp_send_final() - announce the last bytes the application will hold, then FIN
+ * @c:		the connection
+ * @total:	bytes held (the final count)
+ * @now:	current time
+ *
+ * Same as tcp_send_avail() followed by tcp_shutdown(), in one push: the FIN
+ * goes out on the segment that carries the last byte when the windows allow.
+ */
+void tcp_send_final(struct tcp_conn *c, size_t total, stack_time_us now)
+{
+	struct stack *s;
+
+	if (!tcp_api_usable(c))
+		return;
+	s = c->s;
+	s->now = now;
+	tcp_table_enter(s);
+	c->app_len = total > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)total;
+	c->flags |= TCP_CF_FIN_QUEUED;
+	tcp_out_push(c);
+	tcp_table_leave(s);
+}
+
+/**
  * tcp_abort() - reset the connection (RFC 9293 §3.10.4 ABORT)
  * @c:		the connection
  * @now:	current time

@@ -1153,8 +1153,10 @@ static bool tcp_in_parse(struct stack *s, const struct ip4_rx *ip,
 		STAT_DROP(s, drop_tcp_bad_header);
 		return false;
 	}
-	/* RFC 9293 §3.1: verify the checksum over the pseudo-header */
-	if (csum_fold(csum_partial(pkt, len, csum_pseudo_ip4(ip->src, ip->dst,
+	/* RFC 9293 §3.1: verify the checksum over the pseudo-header, unless the
+	 * link vouched for it (partial from the local kernel, or verified) */
+	if (!ip->l4_csum_ok &&
+	    csum_fold(csum_partial(pkt, len, csum_pseudo_ip4(ip->src, ip->dst,
 				IPPROTO_TCP_, (uint16_t)len))) != 0) {
 		STAT_DROP(s, bad_checksum);
 		return false;

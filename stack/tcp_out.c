@@ -11,9 +11,23 @@
  * SND.UNA + app_len stays with the application, and retransmission asks it
  * again for the same offsets.
  *
+ * Offloads (stack.h). With a checksum-offloading link the checksum field
+ * gets only the pseudo-header sum (STACK_CSUM_PARTIAL) and the payload is
+ * never summed here. With TSO (link.tso_max, next hop resolved) one frame
+ * may carry a super-segment of up to ~64 KiB: whole pieces of the effective
+ * MSS (SND.MSS less the option bytes beyond the timestamps), all with the
+ * same header and options; the link cuts it, FIN and PSH only on the last
+ * piece. Everything else is per byte and does not care how the bytes were
+ * framed: SND.NXT/SND.MAX, the RTO, Karn's rule (a super-segment that
+ * starts below SND.MAX is a retransmission), SACK and cwnd. Where a rule
+ * counts segments, a super-segment counts as its pieces: the sender sends
+ * at most what cwnd - FlightSize (cwnd - pipe in SACK recovery) allows, in
+ * whole pieces, and segs_out counts pieces.
+ *
  * Send path (tcp_out_push()): while the usable window, min(SND.WND, cwnd)
  * minus what is in flight (RFC 5681 §2 / RFC 9293 §3.8.6), allows, send
- * chunks of at most SND.MSS. Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a
+ * chunks of at most SND.MSS (with TSO: of whole SND.MSS pieces up to the
+ * link's limit, or everything held). Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a
  * segment shorter than SND.MSS goes out only if it carries everything the
  * application holds (Nagle is off: a proxy forwards what it has at once, like
  * TCP_NODELAY) or at least half the largest window the peer offered. After
@@ -53,6 +67,7 @@
  * probes reset the connection.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -77,24 +92,53 @@ struct tcp_out_seg {
 };
 
 /**
- * tcp_out_payload_room() - payload that fits the peer's MSS next to the options
+ * tcp_out_piece() - payload of one wire segment next to the options
  * @c:		the connection
  * @hl:		header length with options
- * @dlen:	payload wanted
+ * @cap:	room for header and payload within the MTU
  *
  * SND.MSS already excludes the timestamps option (RFC 7323 §3.2, RFC 6691:
  * the MSS counts data only, options come out of it); SACK blocks on a data
- * segment take their room from the payload too.
+ * segment take their room from the payload too. This is also the GSO piece
+ * size (every piece carries the same options).
  *
- * Return: @dlen, or less
+ * Return: the largest payload of one segment
  */
-static size_t tcp_out_payload_room(const struct tcp_conn *c, size_t hl, size_t dlen)
+static size_t tcp_out_piece(const struct tcp_conn *c, size_t hl, size_t cap)
 {
 	size_t extra = hl - TCP_HDR_LEN - (c->ts_ok ? TCP_TS_OPT_LEN : 0);
+	size_t mss = c->snd_mss > extra ? c->snd_mss - extra : 0;
 
-	if (extra && dlen + extra > c->snd_mss)
-		dlen = c->snd_mss > extra ? c->snd_mss - extra : 0;
-	return dlen;
+	return mss < cap - hl ? mss : cap - hl;
+}
+
+/**
+ * tcp_out_checksum() - fill the checksum field, or leave it to the link
+ * @s:		the stack
+ * @tu:		the tuple (pseudo-header addresses)
+ * @p:		the TCP header in the transmit buffer
+ * @len:	header, options and payload
+ * @off:	offload metadata, its checksum part filled when the link
+ *		finishes the sum
+ */
+static void tcp_out_checksum(struct stack *s, const struct tcp_tuple *tu, uint8_t *p,
+			     size_t len, struct stack_offload *off)
+{
+	struct tcp_hdr *th = (struct tcp_hdr *)p;
+	uint32_t pseudo = csum_pseudo_ip4(tu->vip_addr, tu->client_addr, IPPROTO_TCP_,
+					  (uint16_t)len);
+
+	th->check = 0;
+	if (!s->cfg.link.csum_offload) {
+		th->check = csum_fold(csum_partial(p, len, pseudo));
+		return;
+	}
+	/* the link sums [csum_start, end) with the field holding the folded
+	 * pseudo-header sum (the virtio-net NEEDS_CSUM contract) */
+	th->check = (uint16_t)~csum_fold(pseudo);
+	off->csum = STACK_CSUM_PARTIAL;
+	off->csum_start = (uint16_t)(p - s->tx_buf);
+	off->csum_offset = (uint16_t)offsetof(struct tcp_hdr, check);
 }
 
 /**
@@ -109,8 +153,9 @@ static size_t tcp_out_payload_room(const struct tcp_conn *c, size_t hl, size_t d
 static int tcp_out_build(struct stack *s, const struct tcp_tuple *tu,
 			 struct tcp_conn *c, const struct tcp_out_seg *o)
 {
-	size_t cap, hl = TCP_HDR_LEN, dlen = o->dlen;
+	size_t cap, hl = TCP_HDR_LEN, dlen = o->dlen, piece, room;
 	uint8_t *p = ip4_tx_begin(s, &cap);
+	struct stack_offload off = { .gso_type = STACK_GSO_NONE };
 	struct tcp_hdr *th;
 
 	if (!p || cap < TCP_HDR_LEN + 40)
@@ -118,10 +163,15 @@ static int tcp_out_build(struct stack *s, const struct tcp_tuple *tu,
 	th = (struct tcp_hdr *)p;
 	if (c && !(o->flags & TCP_RST))
 		hl += tcp_opt_write(p + TCP_HDR_LEN, c, o->syn_opts);
-	if (dlen > cap - hl)
-		dlen = cap - hl;
-	if (c && dlen)
-		dlen = tcp_out_payload_room(c, hl, dlen);
+	piece = c ? tcp_out_piece(c, hl, cap) : cap - hl;
+	if (dlen > piece) {
+		/* more than one segment: a GSO super-segment if the link cuts it */
+		room = ip4_tx_gso_room(s, tu->client_addr);
+		if (c && room > hl + piece)
+			dlen = dlen < room - hl ? dlen : room - hl;
+		else
+			dlen = piece;
+	}
 	if (dlen) {
 		ssize_t n = s->cfg.ops->produce(s->cfg.app, c, c->ctx, o->doff,
 						p + hl, dlen);
@@ -136,17 +186,23 @@ static int tcp_out_build(struct stack *s, const struct tcp_tuple *tu,
 	th->seq = htonl(o->seq);
 	th->ack = htonl(o->ack);
 	th->doff_res = (uint8_t)((hl / 4) << 4);
-	th->flags = o->flags;
+	/* a shortened segment (buffer, or produce() gave less) does not reach the
+	 * end the caller meant: its FIN and PSH belong to a later segment */
+	th->flags = dlen < o->dlen ? (uint8_t)(o->flags & ~(TCP_FIN | TCP_PSH)) : o->flags;
 	th->win = htons(o->win);
-	th->check = 0;
 	th->urg = 0;
-	th->check = csum_fold(csum_partial(p, hl + dlen,
-			csum_pseudo_ip4(tu->vip_addr, tu->client_addr, IPPROTO_TCP_,
-					(uint16_t)(hl + dlen))));
-	STAT_INC(s, segs_out);
+	if (dlen > piece) {
+		off.gso_type = STACK_GSO_TCPV4;
+		off.gso_size = (uint16_t)piece;
+		off.hdr_len = (uint16_t)(p - s->tx_buf + hl);
+	}
+	tcp_out_checksum(s, tu, p, hl + dlen, &off);
+	STAT_ADD(s, segs_out, dlen > piece ? (dlen + piece - 1) / piece : 1);
 	if (o->flags & TCP_RST)
 		STAT_INC(s, resets_sent);
-	ip4_tx_commit(s, tu->vip_addr, tu->client_addr, IPPROTO_TCP_, hl + dlen);
+	ip4_tx_commit_ex(s, tu->vip_addr, tu->client_addr, IPPROTO_TCP_, hl + dlen,
+			 off.gso_type != STACK_GSO_NONE || off.csum != STACK_CSUM_NONE ?
+			 &off : NULL);
 	return (int)dlen;
 }
 
@@ -416,6 +472,24 @@ static void tcp_out_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 }
 
 /**
+ * tcp_out_fin_sent() - our FIN went out (the first time) at @seq
+ * @c:		the connection
+ * @seq:	its sequence number
+ */
+static void tcp_out_fin_sent(struct tcp_conn *c, uint32_t seq)
+{
+	if (c->flags & TCP_CF_FIN_SENT)
+		return;
+	c->flags |= TCP_CF_FIN_SENT;
+	c->fin_seq = seq;
+	/* RFC 9293 §3.10.4 CLOSE: ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK */
+	if (c->state == TCP_S_ESTABLISHED)
+		tcp_conn_set_state(c, TCP_S_FIN_WAIT_1);
+	else if (c->state == TCP_S_CLOSE_WAIT)
+		tcp_conn_set_state(c, TCP_S_LAST_ACK);
+}
+
+/**
  * tcp_out_fin() - send our FIN at SND.NXT, entering FIN-WAIT-1 or LAST-ACK
  * @c:	the connection, every announced byte sent
  *
@@ -428,15 +502,7 @@ static int tcp_out_fin(struct tcp_conn *c)
 
 	if (rc < 0)
 		return rc;
-	if (!(c->flags & TCP_CF_FIN_SENT)) {
-		c->flags |= TCP_CF_FIN_SENT;
-		c->fin_seq = seq;
-		/* RFC 9293 §3.10.4 CLOSE: ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK */
-		if (c->state == TCP_S_ESTABLISHED)
-			tcp_conn_set_state(c, TCP_S_FIN_WAIT_1);
-		else if (c->state == TCP_S_CLOSE_WAIT)
-			tcp_conn_set_state(c, TCP_S_LAST_ACK);
-	}
+	tcp_out_fin_sent(c, seq);
 	tcp_out_sent(c, seq, 1);
 	return 0;
 }
@@ -455,6 +521,22 @@ static bool tcp_out_fin_due(const struct tcp_conn *c)
 }
 
 /**
+ * tcp_out_seg_max() - the largest data segment the link takes now
+ * @c:	the connection
+ *
+ * Return: SND.MSS, or with TSO the most whole SND.MSS pieces that fit a GSO
+ * packet next to the longest TCP header (60 bytes)
+ */
+static uint32_t tcp_out_seg_max(const struct tcp_conn *c)
+{
+	size_t room = ip4_tx_gso_room(c->s, c->tuple.client_addr);
+
+	if (room < 60u + 2u * c->snd_mss)
+		return c->snd_mss;
+	return (uint32_t)((room - 60u) / c->snd_mss * c->snd_mss);
+}
+
+/**
  * tcp_out_fit() - size of the next data segment within @usable bytes
  * @c:		the connection
  * @avail:	announced bytes not sent yet
@@ -464,14 +546,18 @@ static bool tcp_out_fin_due(const struct tcp_conn *c)
  */
 static uint32_t tcp_out_fit(const struct tcp_conn *c, uint32_t avail, uint32_t usable)
 {
-	uint32_t len = avail;
+	uint32_t len = avail, max = tcp_out_seg_max(c);
 
-	if (len > c->snd_mss)
-		len = c->snd_mss;
+	if (len > max)
+		len = max;
 	if (len > usable)
 		len = usable;
+	/* a super-segment that is not the tail: whole pieces only, the rest
+	 * waits for the window as a lone segment would */
+	if (len > c->snd_mss && len < avail)
+		len -= len % c->snd_mss;
 	/* RFC 9293 §3.8.6.2.1: sender SWS avoidance (Nagle off, see above) */
-	if (len == c->snd_mss || len == avail || len >= c->max_snd_wnd / 2)
+	if (len >= c->snd_mss || len == avail || len >= c->max_snd_wnd / 2)
 		return len;
 	return 0;
 }
@@ -505,6 +591,24 @@ static uint8_t tcp_out_psh(const struct tcp_conn *c, uint32_t seq, uint32_t len)
 }
 
 /**
+ * tcp_out_fin_with() - does a first transmission of [@seq, @seq + @len) carry our FIN?
+ * @c:		the connection
+ * @seq:	first byte
+ * @len:	payload
+ *
+ * When tcp_shutdown() was called and the segment ends at the last byte held,
+ * the FIN rides on it (one segment, one client ACK less per connection).
+ *
+ * Return: TCP_FIN or 0
+ */
+static uint8_t tcp_out_fin_with(const struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	if (!(c->flags & TCP_CF_FIN_QUEUED) || (c->flags & TCP_CF_FIN_SENT))
+		return 0;
+	return seq + len == tcp_out_data_end(c) ? TCP_FIN : 0;
+}
+
+/**
  * tcp_out_data() - send new data (or go-back-N after an RTO) the windows allow
  * @c:	the connection
  */
@@ -512,6 +616,7 @@ static void tcp_out_data(struct tcp_conn *c)
 {
 	while (tcp_out_can_send(c)) {
 		uint32_t end = tcp_out_data_end(c), lim, avail, len;
+		uint8_t fin;
 		int n;
 
 		/* choice 27: go-back-N steps over what was SACKed after the RTO */
@@ -523,9 +628,16 @@ static void tcp_out_data(struct tcp_conn *c)
 		len = tcp_out_next_len(c, avail);
 		if (!len)
 			break;
-		n = tcp_out_conn(c, tcp_out_psh(c, c->snd_nxt, len), c->snd_nxt, len);
+		fin = tcp_out_fin_with(c, c->snd_nxt, len);
+		n = tcp_out_conn(c, (uint8_t)(tcp_out_psh(c, c->snd_nxt, len) | fin),
+				 c->snd_nxt, len);
 		if (n <= 0)
 			break;
+		if (fin && (uint32_t)n == len) {
+			tcp_out_fin_sent(c, c->snd_nxt + len);
+			tcp_out_sent(c, c->snd_nxt, len + 1);
+			break;
+		}
 		tcp_out_sent(c, c->snd_nxt, (uint32_t)n);
 	}
 }
@@ -580,18 +692,24 @@ void tcp_out_sack_first(struct tcp_conn *c)
 
 /**
  * tcp_out_sack_new_len() - RFC 6675 NextSeg() (2): new data the peer allows
- * @c:	the connection
+ * @c:		the connection
+ * @room:	cwnd - pipe: a super-segment (TSO) takes no more
  *
- * Return: bytes of new data to send now (cwnd is checked with pipe)
+ * Return: bytes of new data to send now
  */
-static uint32_t tcp_out_sack_new_len(const struct tcp_conn *c)
+static uint32_t tcp_out_sack_new_len(const struct tcp_conn *c, uint32_t room)
 {
 	uint32_t end = tcp_out_data_end(c), edge = c->snd_una + c->snd_wnd;
 	uint32_t avail = seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+	uint32_t usable = seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
 
 	if (c->snd_nxt != c->snd_max)
 		return 0;
-	return tcp_out_fit(c, avail, seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0);
+	/* RFC 6675 §5 (C): one segment per cwnd - pipe >= SMSS; a super-segment
+	 * counts as its pieces, so at most cwnd - pipe of them */
+	if (usable > room)
+		usable = room;
+	return tcp_out_fit(c, avail, usable);
 }
 
 /**
@@ -600,18 +718,19 @@ static uint32_t tcp_out_sack_new_len(const struct tcp_conn *c)
  * @next:	the NextSeg() rule
  * @seq:	retransmission start (rules 1, 3, 4)
  * @len:	retransmission length
+ * @room:	cwnd - pipe
  *
  * Return: sequence space sent, or <= 0 if nothing was
  */
 static int tcp_out_sack_one(struct tcp_conn *c, enum tcp_sack_next next,
-			    uint32_t seq, uint32_t len)
+			    uint32_t seq, uint32_t len, uint32_t room)
 {
 	uint32_t nlen;
 	int n;
 
 	switch (next) {
 	case TCP_SACK_NEXT_NEW:
-		nlen = tcp_out_sack_new_len(c);
+		nlen = tcp_out_sack_new_len(c, room);
 		n = tcp_out_conn(c, tcp_out_psh(c, c->snd_nxt, nlen), c->snd_nxt, nlen);
 		if (n > 0)
 			tcp_out_sent(c, c->snd_nxt, (uint32_t)n);
@@ -646,8 +765,10 @@ static void tcp_out_sack_recovery(struct tcp_conn *c)
 		enum tcp_sack_next next;
 		int n;
 
-		next = tcp_sack_next_seg(c, tcp_out_sack_new_len(c) > 0, &seq, &len);
-		n = tcp_out_sack_one(c, next, seq, len);
+		uint32_t room = c->cc.cwnd - pipe;
+
+		next = tcp_sack_next_seg(c, tcp_out_sack_new_len(c, room) > 0, &seq, &len);
+		n = tcp_out_sack_one(c, next, seq, len, room);
 		if (n <= 0)
 			return;
 		pipe += (uint32_t)n;		/* RFC 6675 §5 (C.3) */
@@ -687,6 +808,7 @@ static void tcp_out_resend_head(struct tcp_conn *c)
 	uint32_t avail = seq_lt(c->snd_una, end) ? end - c->snd_una : 0;
 	uint32_t len = avail < c->snd_mss ? avail : c->snd_mss;
 	uint32_t save = c->snd_nxt;
+	bool fin;
 	int n;
 
 	c->snd_nxt = c->snd_una;
@@ -697,9 +819,12 @@ static void tcp_out_resend_head(struct tcp_conn *c)
 			c->snd_nxt = save;
 		return;
 	}
-	n = tcp_out_conn(c, len == avail ? TCP_PSH : 0, c->snd_una, len);
+	/* the FIN already sent right after these bytes goes with them again */
+	fin = len == avail && (c->flags & TCP_CF_FIN_SENT) && c->snd_una + len == c->fin_seq;
+	n = tcp_out_conn(c, (uint8_t)((len == avail ? TCP_PSH : 0) | (fin ? TCP_FIN : 0)),
+			 c->snd_una, len);
 	if (n > 0)
-		tcp_out_sent(c, c->snd_una, (uint32_t)n);
+		tcp_out_sent(c, c->snd_una, (uint32_t)n + (fin && (uint32_t)n == len));
 	if (seq_gt(save, c->snd_nxt))
 		c->snd_nxt = save;
 }

@@ -8,6 +8,11 @@
 # duplication and corruption from tcpgate's own link fault injector
 # (interface.fault). Every transfer must finish within its timeout, and the
 # SHA-256 of what each end sent must equal what the other end received.
+# They run with offload = false unless TG_OFFLOAD says otherwise, so loss and
+# faults hit single wire segments; TG_OFFLOAD=true runs any of them with
+# offload on (GSO frames are then impaired whole; t_impair_offload.sh does
+# that in make test).
+TG_OFFLOAD=${TG_OFFLOAD:-false}
 
 if [ -n "${E2E_LONG:-}" ]; then
 	IMPAIR_MIB=${E2E_IMPAIR_MIB:-200}
@@ -43,7 +48,7 @@ impair_loss_nft() {
 
 # impair_fault SETTINGS: add `fault = { SETTINGS }` to the interface of $TG_CFG.
 impair_fault() {
-	sed -i "s|^  offload = false;|  offload = false;\n  fault = { $1 };|" "$TG_CFG"
+	sed -i -E "s|^  offload = (true\|false);|&\n  fault = { $1 };|" "$TG_CFG"
 	grep -q "fault = {" "$TG_CFG" || fail "could not add the fault group to $TG_CFG"
 	log "fault injector: $1"
 }
@@ -96,7 +101,14 @@ impair_bulk() {
 	if [ -n "$st" ]; then
 		log "tcp: retransmits=$(json_get tcp.retransmits <<<"$st" 2>/dev/null || echo ?)" \
 		    "bad_checksum=$(json_get tcp.bad_checksum <<<"$st" 2>/dev/null || echo ?)" \
-		    "out_of_order=$(json_get tcp.out_of_order <<<"$st" 2>/dev/null || echo ?)"
+		    "out_of_order=$(json_get tcp.out_of_order <<<"$st" 2>/dev/null || echo ?)" \
+		    "rx_gso_frames=$(json_get interface.rx_gso_frames <<<"$st" 2>/dev/null || echo ?)" \
+		    "tx_gso_frames=$(json_get interface.tx_gso_frames <<<"$st" 2>/dev/null || echo ?)"
+	fi
+	# a test may check the counters further: impair_check_stats STATS_JSON
+	if [ "$(type -t impair_check_stats)" = function ]; then
+		[ -n "$st" ] || fail "$what: no /stats"
+		impair_check_stats "$st"
 	fi
 	nsexec nft list ruleset 2>/dev/null | grep -o 'counter packets [0-9]*' | sed 's/^/nft /' >&2 || true
 	tg_stop || fail "$what: tcpgate did not stop cleanly"

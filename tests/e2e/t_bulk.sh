@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # t_bulk: 64 MiB of random data each way at the same time; SHA-256 of what one end
-# sent equals SHA-256 of what the other received, both directions.
+# sent equals SHA-256 of what the other received, both directions. Offload off
+# (t_offload.sh is the same with it on).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tg_init
+TG_OFFLOAD=false	# the plain path: t_offload.sh is the same with offload on
 
 SIZE=$((64 * 1024 * 1024))
 read -r BPORT < <(free_ports 1)
@@ -33,4 +35,9 @@ b_recv=$(json_get recv_sha256 <<<"$bres")
 [ "$c_sent" = "$b_recv" ] || fail "client→backend SHA-256 mismatch: $c_sent vs $b_recv"
 [ "$b_sent" = "$c_recv" ] || fail "backend→client SHA-256 mismatch: $b_sent vs $c_recv"
 tg_alive || fail "tcpgate died"
+# offload = false (set above): no vnet header, so no GSO frame either way
+st=$(stats_json) || fail "no /stats"
+for k in rx_gso_frames tx_gso_frames rx_csum_offloaded; do
+	[ "$(json_get "interface.$k" <<<"$st")" = 0 ] || fail "offload off, but $k = $(json_get "interface.$k" <<<"$st")"
+done
 pass "64 MiB each way in $(json_get seconds <<<"$cres") s"

@@ -41,7 +41,7 @@ sed 's/127.0.0.1:18081/127.0.0.1:99999/' "$GOOD" >"$TG_DIR/badaddr.cfg"
 check_bad badaddr "$(grep -n '127.0.0.1:99999' "$TG_DIR/badaddr.cfg" | cut -d: -f1)"
 
 # 3. a syntax error (no value)
-sed 's/^  offload = false;$/  offload = ;/' "$GOOD" >"$TG_DIR/syntax.cfg"
+sed -E 's/^  offload = (true|false);$/  offload = ;/' "$GOOD" >"$TG_DIR/syntax.cfg"
 check_bad syntax "$(grep -n 'offload = ;' "$TG_DIR/syntax.cfg" | cut -d: -f1)"
 
 # 4. a wrong type (port = true) at a known line

@@ -35,6 +35,10 @@
  *   FZ_OP_ICMP	 ICMP message (echo request by default) from a template
  *   FZ_OP_POKE	 queue byte overwrites for the next template frame
  *   FZ_OP_VIP	 delete/re-add the VIP, toggle promiscuous IP
+ *   FZ_OP_VNET	 like FZ_OP_RAW, with link offload metadata (stack.h struct
+ *		 stack_offload: GSO type and size, header length, checksum
+ *		 state and offsets) from the first 10 bytes, as a TAP with a
+ *		 virtio-net header delivers it (stack_input_ex())
  *
  * Application actions only ever happen between steps, never inside a
  * callback. The fake application keeps one struct fz_conn per connection
@@ -104,6 +108,7 @@ enum fz_op {
 	FZ_OP_ICMP,
 	FZ_OP_POKE,
 	FZ_OP_VIP,
+	FZ_OP_VNET,
 	FZ_OP__COUNT
 };
 
@@ -1154,6 +1159,34 @@ static void fz_inject(uint8_t *f, size_t len)
 }
 
 /**
+ * fz_op_vnet() - FZ_OP_VNET: a frame with offload metadata from the input
+ * @p:		[gso_type][csum][gso_size:2][hdr_len:2][csum_start:2][csum_offset:2][frame]
+ * @len:	bytes at @p
+ */
+static void fz_op_vnet(const uint8_t *p, size_t len)
+{
+	static uint8_t f[FZ_FRAME_MAX];
+	struct stack_offload off;
+
+	if (len < 10)
+		return;
+	off.gso_type = p[0];
+	off.csum = p[1];
+	off.gso_size = fz_get16(p + 2);
+	off.hdr_len = fz_get16(p + 4);
+	off.csum_start = fz_get16(p + 6);
+	off.csum_offset = fz_get16(p + 8);
+	len -= 10;
+	if (len > sizeof(f))
+		len = sizeof(f);
+	memcpy(f, p + 10, len);
+	fz_note_input(f, len);
+	fz.in_stack = true;
+	stack_input_ex(fz.s, f, len, &off, fz.now);
+	fz.in_stack = false;
+}
+
+/**
  * fz_apply_pokes() - overwrite queued bytes of a template frame, then forget them
  * @f:		frame
  * @len:	its length
@@ -1750,6 +1783,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				len = sizeof(raw);
 			memcpy(raw, p, len);
 			fz_inject(raw, len);
+			break;
+		case FZ_OP_VNET:
+			fz_op_vnet(p, len);
 			break;
 		case FZ_OP_TCP:
 			fz_op_tcp(p, len);

@@ -19,7 +19,9 @@ import struct
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
-OP_RAW, OP_TCP, OP_CLOCK, OP_APP, OP_POLICY, OP_ARP, OP_ICMP, OP_POKE, OP_VIP = range(9)
+OP_RAW, OP_TCP, OP_CLOCK, OP_APP, OP_POLICY, OP_ARP, OP_ICMP, OP_POKE, OP_VIP, OP_VNET = \
+    range(10)
+GSO_NONE, GSO_TCPV4, CSUM_NONE, CSUM_PARTIAL, CSUM_VALID = 0, 1, 0, 1, 2
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 H_NO_AUTO_ARP, H_ISN_FIXED, H_PROMISC, H_CLIENT_WRAP, H_TINY, H_SMALL_MTU = 1, 2, 4, 8, 16, 32
 T_SEQ_ABS, T_ACK_ABS, T_BAD_TCP, T_BAD_IP, T_DATA_INPUT, T_NO_ADV, T_IP_OPTS = \
@@ -74,6 +76,32 @@ def handshake(slot=0, ts=False):
 def sack(left, right):
     """A SACK option; edges relative to the stack's highest sequence number."""
     return bytes([1, 1, 5, 10]) + struct.pack(">ii", left, right)
+
+
+def csum16(b):
+    """RFC 1071 checksum of bytes, as stored big-endian."""
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+
+
+def ping_frame():
+    """Ethernet + IPv4 + ICMP echo request, 10.88.0.2 -> 10.88.0.1."""
+    icmp = struct.pack("!BBHHH", 8, 0, 0, 1, 1) + b"offload!"
+    icmp = icmp[:2] + struct.pack("!H", csum16(icmp)) + icmp[4:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0x4000, 64, 1, 0,
+                     bytes([10, 88, 0, 2]), bytes([10, 88, 0, 1]))
+    ip = ip[:10] + struct.pack("!H", csum16(ip)) + ip[12:]
+    return bytes([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0xaa]) + struct.pack("!H", 0x0800) + ip + icmp
+
+
+def vnet(gso_type, csum, gso_size, hdr_len, start, offset, frame):
+    """An FZ_OP_VNET record: offload metadata, then the frame."""
+    return rec(OP_VNET, struct.pack("<BBHHHH", gso_type, csum, gso_size, hdr_len, start,
+                                    offset) + frame)
 
 
 def frames_seeds():
@@ -134,6 +162,11 @@ def frames_seeds():
         tcp(0, FIN | ACK, seq=4000, ctl=T_NO_ADV) + tcp(0, ACK | PSH, dlen=2500)
     s["keepalive"] = bytes([H_NEWRENO, H2_KEEPALIVE]) + handshake() + clock_s(11) + \
         clock_next() + tcp(0, ACK) + clock_s(11) + clock_next() + clock_next() + clock_next()
+    s["vnet-offload"] = bytes([0, 0]) + handshake() + \
+        vnet(GSO_NONE, CSUM_VALID, 0, 0, 0, 0, ping_frame()) + \
+        vnet(GSO_NONE, CSUM_PARTIAL, 0, 0, 34, 2, ping_frame()) + \
+        vnet(GSO_TCPV4, CSUM_PARTIAL, 1460, 54, 34, 16, ping_frame()) + \
+        tcp(0, ACK | PSH, dlen=3000)
     return s
 
 

@@ -2,11 +2,13 @@
 /*
  * test_link_fault.c - the seeded link fault injector (stack/link_fault.c):
  * each fault alone at 100 %, reordering by the hold delay, determinism for a
- * seed, both directions, counters
+ * seed, both directions, counters, offload metadata (passed through, and a
+ * bit flip kept detectable)
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "stack/checksum.h"
 #include "stack/link_fault.h"
 #include "stack/link_mem.h"
 
@@ -16,6 +18,7 @@ static struct link_mem *lm;
 static struct link_fault *lf;
 static uint8_t in_buf[NF][1600];
 static size_t in_len[NF];
+static struct stack_offload in_off[NF];
 static int n_in;
 
 /**
@@ -23,12 +26,16 @@ static int n_in;
  * @ctx:	unused
  * @frame:	the frame
  * @len:	its length
+ * @off:	its offload metadata (recorded)
  * @now:	unused
  */
-static void rec_in(void *ctx, uint8_t *frame, size_t len, stack_time_us now)
+static void rec_in(void *ctx, uint8_t *frame, size_t len, const struct stack_offload *off,
+		   stack_time_us now)
 {
 	(void)ctx;
 	(void)now;
+	if (n_in < NF)
+		in_off[n_in] = off ? *off : (struct stack_offload){ 0 };
 	if (n_in < NF) {
 		memcpy(in_buf[n_in], frame, len);
 		in_len[n_in] = len;
@@ -235,4 +242,95 @@ Test(link_fault, deterministic_for_a_seed)
 	run_mix(43, &c);
 	cr_assert_eq(a, b, "same seed, same faults");
 	cr_assert_neq(a, c, "another seed, other faults");
+}
+
+/**
+ * mk_off() - create the injector over a link_mem that advertises offloads
+ * @cfg:	configuration
+ */
+static void mk_off(struct link_fault_config cfg)
+{
+	char err[128];
+
+	lm = link_mem_create(64);
+	link_mem_set_offload(lm, 65535, true);
+	n_in = 0;
+	cfg.max_frame = 14 + 65535;
+	lf = link_fault_create(&cfg, link_mem_link(lm), rec_in, NULL, err, sizeof(err));
+	cr_assert(lf, "%s", err);
+}
+
+static const struct stack_offload gso_meta = {
+	.gso_type = STACK_GSO_TCPV4, .csum = STACK_CSUM_PARTIAL, .gso_size = 20,
+	.hdr_len = 54, .csum_start = 34, .csum_offset = 16,
+};
+
+Test(link_fault, offload_metadata_travels_with_the_frame_and_through_the_hold)
+{
+	uint8_t f[100], o[200];
+	struct stack_offload off;
+	struct stack_link l;
+
+	mk_off((struct link_fault_config){ .seed = 1, .reorder = LINK_FAULT_PPM,
+					   .reorder_delay_us = 1000, .in = true, .out = true });
+	l = link_fault_link(lf);
+	cr_assert_eq(l.tso_max, 65535, "the injector advertises what the link does");
+	cr_assert(l.csum_offload && l.send_ex);
+	frame(f, 1);
+	link_fault_set_now(lf, 0);
+	cr_assert_eq(l.send_ex(l.ctx, f, 100, &gso_meta), 0);
+	link_fault_input_ex(lf, f, 100, &gso_meta, 0);
+	cr_assert_eq(link_mem_pending(lm), 0, "held");
+	cr_assert_eq(n_in, 0);
+	link_fault_timers(lf, 1000);
+	cr_assert_eq(link_mem_pop_ex(lm, o, sizeof(o), &off), 100);
+	cr_assert(!memcmp(&off, &gso_meta, sizeof(off)));
+	cr_assert_eq(n_in, 1);
+	cr_assert(!memcmp(&in_off[0], &gso_meta, sizeof(off)));
+}
+
+Test(link_fault, corrupted_input_loses_its_checksum_claim)
+{
+	uint8_t f[100];
+
+	mk_off((struct link_fault_config){ .seed = 5, .corrupt = LINK_FAULT_PPM, .in = true });
+	frame(f, 2);
+	link_fault_input_ex(lf, f, 100, &gso_meta, 0);
+	cr_assert_eq(n_in, 1);
+	cr_assert_eq(in_off[0].csum, STACK_CSUM_NONE, "the stack must verify a damaged frame");
+	cr_assert_eq(in_off[0].gso_type, STACK_GSO_TCPV4);
+	cr_assert_eq(link_fault_stats(lf)->corrupted[0], 1);
+}
+
+Test(link_fault, corrupted_output_gso_frame_is_lost_whole)
+{
+	uint8_t f[100];
+
+	mk_off((struct link_fault_config){ .seed = 5, .corrupt = LINK_FAULT_PPM, .out = true });
+	frame(f, 3);
+	cr_assert_eq(link_fault_send_ex(lf, f, 100, &gso_meta), 0);
+	cr_assert_eq(link_mem_pending(lm), 0, "the link would have hidden the flip");
+	cr_assert_eq(link_fault_stats(lf)->corrupted[1], 1);
+}
+
+Test(link_fault, corrupted_output_partial_checksum_is_finished_before_the_flip)
+{
+	struct stack_offload partial = { .csum = STACK_CSUM_PARTIAL, .csum_start = 34,
+					 .csum_offset = 16 }, got;
+	uint8_t f[100], want[100], o[200];
+
+	mk_off((struct link_fault_config){ .seed = 8, .corrupt = LINK_FAULT_PPM, .out = true });
+	for (int i = 0; i < 20; i++) {
+		int bits = 0;
+
+		frame(f, i);
+		memcpy(want, f, sizeof(want));
+		csum_finish_partial(want, sizeof(want), 34, 16);
+		cr_assert_eq(link_fault_send_ex(lf, f, 100, &partial), 0);
+		cr_assert_eq(link_mem_pop_ex(lm, o, sizeof(o), &got), 100);
+		cr_assert_eq(got.csum, STACK_CSUM_NONE);
+		for (int k = 0; k < 100; k++)
+			bits += __builtin_popcount((unsigned)(o[k] ^ want[k]));
+		cr_assert_eq(bits, 1, "finished checksum, then one bit flipped");
+	}
 }

@@ -203,6 +203,58 @@ Test(tcp_close, passive_close_close_wait_last_ack)
 	th_expect(NULL, R, I + 6, 0, 0, 0);
 }
 
+Test(tcp_close, fin_rides_on_the_last_data_segment)
+{
+	th_handshake(TH_CISN);
+	/* 3000 bytes and the end: two full segments, the last one carries the FIN */
+	th_write_final(3000);
+	th_expect(NULL, A, I, C, 65535, 1460);
+	th_expect(NULL, A, I + 1460, C, 65535, 1460);
+	th_expect(NULL, A | P | F, I + 2920, C, 65535, 80);
+	th_expect_none();
+	struct tcp_conn_info ci;
+	tcp_conn_info(th.conn, &ci);
+	cr_assert_str_eq(ci.state, "FIN-WAIT-1");
+	th_send(A, C, I + 3001, 65535, NULL, 0);
+	cr_assert_eq(th.tx_acked, 3000, "the FIN is not counted as data");
+	tcp_conn_info(th.conn, &ci);
+	cr_assert_str_eq(ci.state, "FIN-WAIT-2");
+}
+
+Test(tcp_close, fin_waits_for_the_window_then_rides_on_data)
+{
+	th_handshake(TH_CISN);
+	/* the peer's window holds two segments: the FIN must not pass the data */
+	th_send(A, C, I, 2920, NULL, 0);
+	th_write_final(3500);
+	th_expect(NULL, A, I, C, 65535, 1460);
+	th_expect(NULL, A, I + 1460, C, 65535, 1460);
+	th_expect_none();
+	th_send(A, C, I + 2920, 2920, NULL, 0);
+	th_expect(NULL, A | P | F, I + 2920, C, 65535, 580);
+	th_send(A, C, I + 3501, 2920, NULL, 0);
+	cr_assert_eq(th.tx_acked, 3500);
+}
+
+Test(tcp_close, rto_resends_the_last_data_with_its_fin)
+{
+	th_handshake(TH_CISN);
+	struct tcp_conn_info ci;
+
+	th_write_final(100);
+	th_expect(NULL, A | P | F, I, C, 65535, 100);
+	/* nothing ACKed: the RTO resends the bytes and the FIN, still in one segment */
+	tcp_conn_info(th.conn, &ci);
+	th_advance((stack_time_us)ci.rto_ms * TH_MS);
+	th_expect(NULL, A | P | F, I, C, 65535, 100);
+	th_expect_none();
+	cr_assert_eq(stack_stats(th.s)->retransmits, 1);
+	th_send(A, C, I + 101, 65535, NULL, 0);
+	cr_assert_eq(th.tx_acked, 100);
+	tcp_conn_info(th.conn, &ci);
+	cr_assert_str_eq(ci.state, "FIN-WAIT-2");
+}
+
 Test(tcp_close, active_close_fin_wait_time_wait)
 {
 	th_handshake(TH_CISN);

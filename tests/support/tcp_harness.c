@@ -196,6 +196,17 @@ void th_setup_cfg(void)
 }
 
 /**
+ * th_config_offload() - make the in-memory link advertise offloads
+ * @tso_max:	largest GSO IPv4 packet, 0 = no TSO
+ * @csum:	checksum offload
+ */
+void th_config_offload(uint32_t tso_max, bool csum)
+{
+	link_mem_set_offload(th.lm, tso_max, csum);
+	th.cfg.link = link_mem_link(th.lm);
+}
+
+/**
  * th_setup() - default configuration and stack
  */
 void th_setup(void)
@@ -265,7 +276,29 @@ static uint16_t th_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *seg, size
 }
 
 /**
- * th_send_opts() - build a client segment and inject it
+ * th_pseudo_sum() - folded one's complement sum of the TCP pseudo-header
+ * @src:	source, host order
+ * @dst:	destination, host order
+ * @len:	TCP length
+ *
+ * Return: the sum in host order, not complemented (a partial checksum seed)
+ */
+static uint16_t th_pseudo_sum(uint32_t src, uint32_t dst, size_t len)
+{
+	uint32_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 +
+		       (uint32_t)len;
+
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* How th_build() fills the TCP checksum field */
+enum th_csum_mode { TH_CSUM_GOOD, TH_CSUM_BAD, TH_CSUM_SEED, TH_CSUM_GARBAGE };
+
+/**
+ * th_build() - build a client segment's whole frame
+ * @frame:	filled (65536 + 64 bytes of room)
  * @cport:	client port
  * @flags:	TCP flags
  * @seq:	sequence number
@@ -275,13 +308,15 @@ static uint16_t th_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *seg, size
  * @optlen:	their length
  * @data:	payload, or NULL
  * @dlen:	its length
- * @bad_csum:	corrupt the TCP checksum
+ * @mode:	what goes into the checksum field
+ *
+ * Return: the frame length
  */
-void th_send_opts(uint16_t cport, uint8_t flags, uint32_t seq, uint32_t ack,
-		  uint16_t win, const uint8_t *opts, size_t optlen,
-		  const void *data, size_t dlen, bool bad_csum)
+static size_t th_build(uint8_t *frame, uint16_t cport, uint8_t flags, uint32_t seq,
+		       uint32_t ack, uint16_t win, const uint8_t *opts, size_t optlen,
+		       const void *data, size_t dlen, enum th_csum_mode mode)
 {
-	static uint8_t seg[65536], frame[65536 + 64];
+	static uint8_t seg[65536];
 	size_t hl = 20 + optlen, len = hl + dlen, n;
 	uint16_t ck, v;
 	uint32_t w;
@@ -299,14 +334,78 @@ void th_send_opts(uint16_t cport, uint8_t flags, uint32_t seq, uint32_t ack,
 		memcpy(seg + 20, opts, optlen);
 	if (dlen)
 		memcpy(seg + hl, data, dlen);
+	cr_assert_leq(len, sizeof(seg) - 20);
 	ck = th_tcp_csum(TH_PEER_IP, TH_OUR_IP, seg, len);
-	if (bad_csum)
+	if (mode == TH_CSUM_BAD)
 		ck ^= 0x1234;
+	else if (mode == TH_CSUM_SEED)
+		ck = th_pseudo_sum(TH_PEER_IP, TH_OUR_IP, len);
+	else if (mode == TH_CSUM_GARBAGE)
+		ck = (uint16_t)(ck ^ 0x5a5a);
 	v = htons(ck);
 	memcpy(seg + 16, &v, 2);
 	n = frm_eth(frame, th_our_mac, th_peer_mac, 0x0800);
 	n += frm_ip4(frame + n, TH_PEER_IP, TH_OUR_IP, 6, seg, len, NULL);
+	return n;
+}
+
+/**
+ * th_send_opts() - build a client segment and inject it
+ * @cport:	client port
+ * @flags:	TCP flags
+ * @seq:	sequence number
+ * @ack:	acknowledgment number
+ * @win:	window
+ * @opts:	raw options (padded by the caller to a multiple of 4), or NULL
+ * @optlen:	their length
+ * @data:	payload, or NULL
+ * @dlen:	its length
+ * @bad_csum:	corrupt the TCP checksum
+ */
+void th_send_opts(uint16_t cport, uint8_t flags, uint32_t seq, uint32_t ack,
+		  uint16_t win, const uint8_t *opts, size_t optlen,
+		  const void *data, size_t dlen, bool bad_csum)
+{
+	static uint8_t frame[65536 + 64];
+	size_t n = th_build(frame, cport, flags, seq, ack, win, opts, optlen, data, dlen,
+			    bad_csum ? TH_CSUM_BAD : TH_CSUM_GOOD);
+
 	stack_input(th.s, frame, n, th.now);
+}
+
+/**
+ * th_send_ex() - inject a client segment with offload metadata
+ * @flags:	TCP flags
+ * @seq:	sequence number
+ * @ack:	acknowledgment number
+ * @win:	window
+ * @opts:	raw options, or NULL
+ * @optlen:	their length
+ * @data:	payload, or NULL
+ * @dlen:	its length
+ * @off:	gso_type, gso_size, csum; nonzero hdr_len/csum_start/csum_offset
+ *		override the true values
+ */
+void th_send_ex(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+		const uint8_t *opts, size_t optlen, const void *data, size_t dlen,
+		const struct stack_offload *off)
+{
+	static uint8_t frame[65536 + 64];
+	struct stack_offload o = *off;
+	enum th_csum_mode mode = off->csum == STACK_CSUM_PARTIAL ? TH_CSUM_SEED :
+				 off->csum == STACK_CSUM_VALID ? TH_CSUM_GARBAGE : TH_CSUM_GOOD;
+	size_t n = th_build(frame, TH_CPORT, flags, seq, ack, win, opts, optlen, data, dlen,
+			    mode);
+
+	if (!o.hdr_len && o.gso_type != STACK_GSO_NONE)
+		o.hdr_len = (uint16_t)(14 + 20 + 20 + optlen);
+	if (o.csum == STACK_CSUM_PARTIAL) {
+		if (!o.csum_start)
+			o.csum_start = 14 + 20;
+		if (!o.csum_offset)
+			o.csum_offset = 16;
+	}
+	stack_input_ex(th.s, frame, n, &o, th.now);
 }
 
 /**
@@ -380,21 +479,109 @@ static void th_parse_tcp(const struct frm_ip4_view *ip, struct th_seg *out)
 	out->csum_ok = th_tcp_csum(ip->src, ip->dst, p, ip->plen) == 0;
 }
 
+/* pieces of the last GSO frame not returned yet by th_pop() */
+static struct th_seg th_pieces[64];
+static unsigned th_npieces, th_next_piece;
+
+/**
+ * th_finish_csum() - the NIC's part of a partial checksum, checked
+ * @ip:		the IPv4 view (payload writable through the frame)
+ * @seg:	the TCP segment in the frame
+ * @off:	its metadata
+ */
+static void th_finish_csum(const struct frm_ip4_view *ip, uint8_t *seg,
+			   const struct stack_offload *off)
+{
+	uint16_t seed, v;
+
+	cr_assert_eq(off->csum_start, 14 + ip->ihl * 4, "csum_start %u", off->csum_start);
+	cr_assert_eq(off->csum_offset, 16, "csum_offset %u", off->csum_offset);
+	memcpy(&v, seg + 16, 2);
+	seed = th_pseudo_sum(ip->src, ip->dst, ip->plen);
+	cr_assert_eq(ntohs(v) % 0xffff, seed % 0xffff,
+		     "partial checksum seed %#x, pseudo-header sum %#x", ntohs(v), seed);
+	memset(seg + 16, 0, 2);
+	v = htons(th_tcp_csum(ip->src, ip->dst, seg, ip->plen));
+	memcpy(seg + 16, &v, 2);
+}
+
+/**
+ * th_cut_gso() - cut a GSO frame into its pieces, as the link would
+ * @ip:		the IPv4 view of the super-segment
+ * @seg:	its TCP segment (writable)
+ * @off:	its metadata
+ */
+static void th_cut_gso(const struct frm_ip4_view *ip, uint8_t *seg,
+		       const struct stack_offload *off)
+{
+	static uint8_t piece[65536];
+	size_t hl = (size_t)(seg[12] >> 4) * 4, payload = ip->plen - hl;
+	uint32_t seq0 = (uint32_t)seg[4] << 24 | (uint32_t)seg[5] << 16 |
+			(uint32_t)seg[6] << 8 | seg[7];
+	uint8_t flags = seg[13];
+	unsigned k = 0;
+
+	cr_assert_eq(off->gso_type, STACK_GSO_TCPV4);
+	cr_assert_eq(off->csum, STACK_CSUM_PARTIAL, "GSO frame without a partial checksum");
+	cr_assert_eq(off->hdr_len, 14 + ip->ihl * 4 + hl, "hdr_len %u", off->hdr_len);
+	cr_assert_gt(off->gso_size, 0);
+	cr_assert_gt(payload, off->gso_size, "GSO frame of %zu bytes, gso_size %u",
+		     payload, off->gso_size);
+	th_finish_csum(ip, seg, off);		/* checks the seed over the whole */
+	th.gso.frames++;
+	th.gso.last_size = off->gso_size;
+	th.gso.last_len = (unsigned)payload;
+	if (payload > th.gso.max_len)
+		th.gso.max_len = (unsigned)payload;
+	for (size_t at = 0; at < payload; at += off->gso_size, k++) {
+		size_t dl = payload - at < off->gso_size ? payload - at : off->gso_size;
+		uint32_t seq = htonl(seq0 + (uint32_t)at);
+		struct frm_ip4_view pv = *ip;
+		bool last = at + dl == payload;
+		uint16_t v;
+
+		cr_assert_lt(k, 64u);
+		memcpy(piece, seg, hl);
+		memcpy(piece + 4, &seq, 4);
+		/* Linux tcp_gso_segment(): FIN and PSH only on the last piece */
+		piece[13] = last ? flags : (uint8_t)(flags & ~0x09);
+		memcpy(piece + hl, seg + hl + at, dl);
+		memset(piece + 16, 0, 2);
+		v = htons(th_tcp_csum(ip->src, ip->dst, piece, hl + dl));
+		memcpy(piece + 16, &v, 2);
+		pv.payload = piece;
+		pv.plen = hl + dl;
+		th_parse_tcp(&pv, &th_pieces[k]);
+	}
+	th_npieces = k;
+	th_next_piece = 0;
+	th.gso.pieces += k;
+	th.gso.last_pieces = k;
+}
+
 /**
  * th_pop() - next TCP segment the stack sent (ARP requests answered on the way)
  * @out:	filled
+ *
+ * A GSO frame is cut into pieces, returned one per call; a partial checksum
+ * is finished (th_config_offload()).
  *
  * Return: true if there was one
  */
 bool th_pop(struct th_seg *out)
 {
 	static uint8_t f[70000];
+	struct stack_offload off;
 	struct frm_eth_view e;
 	struct frm_ip4_view ip;
 	struct frm_arp_view a;
 	size_t n;
 
-	while ((n = link_mem_pop(th.lm, f, sizeof(f))) > 0) {
+	if (th_next_piece < th_npieces) {
+		*out = th_pieces[th_next_piece++];
+		return true;
+	}
+	while ((n = link_mem_pop_ex(th.lm, f, sizeof(f), &off)) > 0) {
 		cr_assert(frm_parse_eth(f, n, &e));
 		if (e.type == 0x0806) {
 			cr_assert(frm_parse_arp(e.payload, e.len, &a));
@@ -406,6 +593,18 @@ bool th_pop(struct th_seg *out)
 		cr_assert(frm_parse_ip4(e.payload, e.len, &ip));
 		cr_assert(ip.csum_ok);
 		cr_assert_eq(ip.proto, 6, "unexpected IP protocol %u", ip.proto);
+		if (off.csum == STACK_CSUM_PARTIAL)
+			th.gso.partial++;
+		if (off.gso_type != STACK_GSO_NONE) {
+			th_cut_gso(&ip, (uint8_t *)(uintptr_t)ip.payload, &off);
+			*out = th_pieces[th_next_piece++];
+			return true;
+		}
+		cr_assert_leq(ip.tot_len, th.cfg.mtu, "a plain frame above the MTU");
+		if (off.csum == STACK_CSUM_PARTIAL)
+			th_finish_csum(&ip, (uint8_t *)(uintptr_t)ip.payload, &off);
+		else
+			cr_assert_eq(off.csum, STACK_CSUM_NONE);
 		th_parse_tcp(&ip, out);
 		cr_assert(out->csum_ok, "bad TCP checksum from the stack");
 		cr_assert_eq(out->src, TH_OUR_IP);
@@ -517,6 +716,19 @@ void th_write(const void *data, size_t len)
 					    : (uint8_t)((th.tx_len + i) * 7 + 3);
 	th.tx_len += len;
 	tcp_send_avail(th.conn, th.tx_len - th.tx_acked, th.now);
+}
+
+/**
+ * th_write_final() - the application's last bytes: tcp_send_final()
+ * @len:	count (a pattern)
+ */
+void th_write_final(size_t len)
+{
+	cr_assert_leq(th.tx_len + len, TH_BUF);
+	for (size_t i = 0; i < len; i++)
+		th.tx[th.tx_len + i] = (uint8_t)((th.tx_len + i) * 7 + 3);
+	th.tx_len += len;
+	tcp_send_final(th.conn, th.tx_len - th.tx_acked, th.now);
 }
 
 /**

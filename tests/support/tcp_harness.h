@@ -10,6 +10,14 @@
  * code (tests/support/frames.c), injects them with stack_input(), and parses
  * the frames the stack emits into struct th_seg (answering ARP requests for
  * the client on the way). Time is virtual (th.now).
+ *
+ * Offloads: with th_config_offload() the in-memory link advertises TSO and/or
+ * checksum offload, and th_pop() plays the offloading NIC: it checks a
+ * partial checksum's pseudo-header seed and finishes it, and cuts a GSO frame
+ * into its pieces (headers copied, IP length/ID and TCP sequence adjusted,
+ * FIN/PSH on the last piece only), returned one by one; th.gso records what
+ * the GSO frames looked like. th_send_ex() injects client frames with
+ * offload metadata (GSO super-segments, partial checksums).
  */
 #ifndef TCPGATE_TESTS_TCP_HARNESS_H
 #define TCPGATE_TESTS_TCP_HARNESS_H
@@ -55,6 +63,21 @@ struct th_seg {
 };
 
 /**
+ * struct th_gso_log - what th_pop() saw of the stack's offloaded frames
+ * @frames:		GSO frames popped
+ * @pieces:		pieces they were cut into
+ * @partial:		frames with a partial checksum (GSO or not)
+ * @last_size:		gso_size of the last GSO frame
+ * @last_len:		its TCP payload
+ * @last_pieces:	its piece count
+ * @max_len:		largest TCP payload of any GSO frame
+ */
+struct th_gso_log {
+	unsigned frames, pieces, partial;
+	unsigned last_size, last_len, last_pieces, max_len;
+};
+
+/**
  * struct th_event - one recorded ops.event()
  * @c:	connection
  * @ev:	event
@@ -80,6 +103,7 @@ struct th_event {
  * @tx, @tx_len:	the send stream written by the test
  * @tx_acked:		bytes acknowledged (dropped from the front logically)
  * @syn_calls:		ops.syn() calls
+ * @gso:		offloaded frames seen by th_pop()
  */
 struct th_state {
 	struct stack *s;
@@ -99,6 +123,7 @@ struct th_state {
 	uint8_t *tx;
 	size_t tx_len, tx_acked;
 	int syn_calls;
+	struct th_gso_log gso;
 };
 
 extern struct th_state th;
@@ -108,6 +133,9 @@ void th_setup(void);
 /* Same, with th.cfg already prepared by th_config_default() and modified. */
 void th_config_default(void);
 void th_setup_cfg(void);
+/* After th_config_default(): the link advertises TSO up to @tso_max (IPv4
+ * packet bytes, 0 = none) and checksum offload (@csum). */
+void th_config_offload(uint32_t tso_max, bool csum);
 /* Leak check and stack_destroy(). */
 void th_teardown(void);
 
@@ -117,6 +145,14 @@ void th_send(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
 void th_send_opts(uint16_t cport, uint8_t flags, uint32_t seq, uint32_t ack,
 		  uint16_t win, const uint8_t *opts, size_t optlen,
 		  const void *data, size_t dlen, bool bad_csum);
+
+/* Inject a client segment with offload metadata: @off gives gso_type,
+ * gso_size and csum (PARTIAL: the field gets the pseudo-header seed, offsets
+ * filled in; VALID: the field gets garbage). Other fields of @off, when
+ * nonzero, override what would be filled in (to test bad metadata). */
+void th_send_ex(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+		const uint8_t *opts, size_t optlen, const void *data, size_t dlen,
+		const struct stack_offload *off);
 
 /* Pop the next TCP segment the stack sent; false if none. */
 bool th_pop(struct th_seg *out);
@@ -133,6 +169,7 @@ stack_time_us th_run_next_timer(void);
 
 /* Append @len bytes to the send stream and announce them. */
 void th_write(const void *data, size_t len);
+void th_write_final(size_t len);
 /* Count events of kind @ev. */
 int th_count_ev(enum tcp_event ev);
 

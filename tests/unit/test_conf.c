@@ -141,7 +141,7 @@ Test(conf, full_config_every_field)
 		"  congestion = \"newreno\"; halfclosed_timeout_s = 5; max_lifetime_s = 7200; };\n"
 		"listeners = (\n"
 		"  { name = \"web-1.a_b\"; address = \"10.88.0.100\"; ports = [8080, 80, 8080, 443];\n"
-		"    balance = \"source\"; proxy_protocol = \"v2\"; max_connections = 50;\n"
+		"    balance = \"source\"; proxy_protocol = \"v2\"; max_connections = 50; log = true;\n"
 		"    backends = (\n"
 		"      { address = \"127.0.0.1:8080\"; weight = 0; },\n"
 		"      { address = \"10.0.0.2:65535\"; max_connections = 10; }\n"
@@ -181,6 +181,8 @@ Test(conf, full_config_every_field)
 	cr_assert_eq(c->listeners[0].backends[0].max_connections, 0);
 	cr_assert_eq(c->listeners[0].backends[1].max_connections, 10);
 	cr_assert_eq(c->listeners[1].max_connections, 0);
+	cr_assert(c->listeners[0].log);
+	cr_assert_not(c->listeners[1].log);
 	cr_assert_eq(c->n_listeners, 3);
 
 	l = &c->listeners[0];
@@ -369,7 +371,7 @@ Test(conf, unknown_keys_at_every_level)
 		"F:4: unknown key 'path' in control (valid: socket)\n"
 		"F:5: unknown key 'timeout' in defaults (valid: connect_timeout_ms, idle_timeout_s, drain_timeout_s, max_connections, retries, congestion, halfclosed_timeout_s, max_lifetime_s)\n"
 		"F:6: unknown top-level key 'color' (valid: interface, stats, control, defaults, listeners, user, log_level)\n"
-		"F:8: unknown key 'prot' in listener 'w' (valid: name, address, port, ports, balance, proxy_protocol, backends, forward, health, max_connections)\n"
+		"F:8: unknown key 'prot' in listener 'w' (valid: name, address, port, ports, balance, proxy_protocol, backends, forward, health, max_connections, log)\n"
 		"F:10: unknown key 'wieght' in backend #1 of listener 'w' (valid: address, weight, max_connections)\n"
 		"F:11: unknown key 'every' in health of listener 'w' (valid: interval_ms, timeout_ms, rise, fall)\n");
 }

@@ -6,5 +6,5 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 export E2E_LONG=1
 export E2E_TIMEOUT=${E2E_TIMEOUT:-1800}
-export E2E_ONLY=${E2E_ONLY:-"impair_loss1 impair_loss5 impair_fault impair_nosack impair_nows"}
+export E2E_ONLY=${E2E_ONLY:-"impair_loss1 impair_loss5 impair_fault impair_nosack impair_nows reload_many"}
 exec "$here/run.sh"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # t_workers: interface.workers = 2 (multi-queue TAP, one event loop per worker;
 # DESIGN §2): two bulk transfers at once and 100 concurrent short connections,
-# all intact, and nothing left open afterwards.
+# all intact, nothing left open afterwards, the totals in /stats summed over the
+# workers, and both workers really carried connections (/stats "workers": with
+# 150 flows hashed over two queues, one queue getting none has odds 2^-149).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tg_init
@@ -41,4 +43,15 @@ zero() { [ "$(stat_value tcp.connections_active)" = 0 ]; }
 wait_for 10 zero || fail "tcp.connections_active = $(stat_value tcp.connections_active) afterwards"
 total=$(stat_value tcp.connections_total)
 [ "$total" -ge 152 ] || fail "tcp.connections_total = $total, expected ≥ 152 (stats summed over workers?)"
+st=$(stats_json)
+[ "$(json_get workers <<<"$st" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
+	fail "/stats lists $(json_get workers <<<"$st") as workers"
+sum=0
+for i in 0 1; do
+	c=$(json_get "workers.$i.connections_total" <<<"$st")
+	log "worker $i: connections_total $c, rx_frames $(json_get "workers.$i.rx_frames" <<<"$st")"
+	[ "$c" -ge 1 ] || fail "worker $i carried no connection: the queues are not spread"
+	sum=$((sum + c))
+done
+[ "$sum" = "$total" ] || fail "workers' connections_total sum to $sum, tcp.connections_total is $total"
 pass
