@@ -2,6 +2,8 @@
 #
 #   make            build tcpgate and tcpgatectl into build/
 #   make test       install missing packages, build, run every test
+#   make test-sanitize  the same suite once more on an ASan/UBSan build (build-san/)
+#   make soak       the long reliability tests (SYN flood, 10k soak, slow clients)
 #   make demo       install missing packages, build, show tcpgate balancing traffic
 #   make bench      the side-by-side benchmark (bench/)
 #   make fuzz       libFuzzer targets (clang)
@@ -50,8 +52,11 @@ TCPGATE    := $(BUILD)/tcpgate
 TCPGATECTL := $(BUILD)/tcpgatectl
 UNIT_BIN   := $(BUILD)/tests/unit
 SCEN_BIN   := $(BUILD)/tests/scenario
+# C tools the e2e tests drive (many connections from one process)
+TOOL_SRC   := $(wildcard tests/e2e/tools/*.c)
+TOOL_BINS  := $(patsubst tests/e2e/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps test test-unit test-scenario test-e2e demo bench fuzz fuzz-bins install uninstall clean
+.PHONY: all deps test test-sanitize soak tools test-unit test-scenario test-e2e demo bench fuzz fuzz-bins install uninstall clean
 all: $(TCPGATE) $(if $(wildcard $(CTL_SRC)),$(TCPGATECTL))
 
 $(BUILD)/obj/%.o: %.c
@@ -77,6 +82,10 @@ $(UNIT_BIN): $(call obj,$(UNIT_SRC) $(SUPPORT_SRC)) $(TEST_LIBS)
 $(SCEN_BIN): $(call obj,$(SCEN_SRC) $(SUPPORT_SRC)) $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+$(BUILD)/tools/%: tests/e2e/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+tools: $(TOOL_BINS)
 
 # libFuzzer targets: tests/fuzz/fuzz_*.c, each linked with the stack and conf
 # sources compiled by clang with ASan/UBSan. FUZZ_SECONDS bounds each run.
@@ -96,14 +105,26 @@ deps:
 	@scripts/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SCEN_BIN) fuzz-bins
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SCEN_BIN) $(TOOL_BINS) fuzz-bins
 	@BUILD=$(BUILD) tests/run.sh
+
+# The whole suite again on the sanitizer build (what CI runs after `make test`).
+test-sanitize: deps
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined BUILD=build-san \
+		all build-san/tests/unit build-san/tests/scenario \
+		$(patsubst tests/e2e/tools/%.c,build-san/tools/%,$(TOOL_SRC)) fuzz-bins
+	@BUILD=build-san tests/run.sh
+
+# The reliability tests at full length (tests/e2e/soak/run.sh).
+soak: deps
+	@$(MAKE) --no-print-directory all $(TOOL_BINS)
+	@BUILD=$(BUILD) tests/e2e/soak/run.sh
 
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 test-scenario: $(SCEN_BIN)
 	$(SCEN_BIN)
-test-e2e: all
+test-e2e: all $(TOOL_BINS)
 	BUILD=$(BUILD) tests/e2e/run.sh
 
 demo: deps

@@ -10,9 +10,10 @@
  * Rate limiting: a call site reachable from the network owns a struct log_rl
  * (see LOG_RL() in log.h). Time is cut into periods of LOG_RL_PERIOD_S
  * seconds; a site prints at most LOG_RL_BURST lines per period and counts the
- * rest, and the next line it prints says how many were suppressed. The state
- * is updated without locks: the worker owns every network-reachable site, and
- * a lost update from another thread costs at most one line too many.
+ * rest (a site may set its own burst and period: LOG_ONCE_PER()), and the
+ * next line it prints says how many were suppressed. The state is updated
+ * without locks: the worker owns every network-reachable site, and a lost
+ * update from another thread costs at most one line too many.
  */
 #include "proxy/log.h"
 
@@ -145,16 +146,17 @@ static uint64_t log_rl_now_s(void)
 void log_msg_rl(struct log_rl *rl, enum log_level lvl, const char *fmt, ...)
 {
 	uint64_t now = log_rl_now_s();
-	unsigned suppressed;
+	unsigned suppressed, burst = rl->burst ? rl->burst : LOG_RL_BURST;
+	unsigned period = rl->period_s ? rl->period_s : LOG_RL_PERIOD_S;
 	va_list ap;
 
 	if (!log_enabled(lvl))
 		return;
-	if (now >= rl->period_start + LOG_RL_PERIOD_S) {
+	if (!rl->period_start || now >= rl->period_start + period) {
 		rl->period_start = now;
 		rl->used = 0;
 	}
-	if (rl->used >= LOG_RL_BURST) {
+	if (rl->used >= burst) {
 		rl->suppressed++;
 		return;
 	}

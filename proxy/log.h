@@ -32,11 +32,15 @@ extern const char *const log_level_names[LOG_LVL__COUNT];
  * @period_start:	start of the current period, seconds (monotonic)
  * @used:		lines printed in this period
  * @suppressed:		lines dropped since the last printed one
+ * @burst:		lines per period, 0 = LOG_RL_BURST
+ * @period_s:		period length in seconds, 0 = LOG_RL_PERIOD_S
  */
 struct log_rl {
 	uint64_t period_start;
 	unsigned used;
 	unsigned suppressed;
+	unsigned burst;
+	unsigned period_s;
 };
 
 void log_set_level(enum log_level max);
@@ -54,6 +58,14 @@ void log_msg_rl(struct log_rl *rl, enum log_level lvl, const char *fmt, ...)
 /* Rate-limited per call site: the static budget lives in the expansion. */
 #define LOG_RL(lvl, ...) do {						\
 		static struct log_rl log_rl_site_;			\
+		if (log_enabled(lvl))					\
+			log_msg_rl(&log_rl_site_, (lvl), __VA_ARGS__);	\
+	} while (0)
+/* At most one line per @secs seconds at this call site (a condition that
+ * persists, such as running out of file descriptors). */
+#define LOG_ONCE_PER(secs, lvl, ...) do {				\
+		static struct log_rl log_rl_site_ = { .burst = 1,	\
+						      .period_s = (secs) };	\
 		if (log_enabled(lvl))					\
 			log_msg_rl(&log_rl_site_, (lvl), __VA_ARGS__);	\
 	} while (0)

@@ -28,8 +28,11 @@
  *   CONNECTING --error or connect_timeout_ms--> next backend (balance.c,
  *	avoiding those tried), up to defaults.retries more attempts; then
  *	tcp_reject(): the client gets RST. Each failure is also a passive
- *	health observation (health.c). forward = "original" connects to the
- *	tuple's destination instead, without retries.
+ *	health observation (health.c). Out of local sockets (EMFILE, ENFILE,
+ *	ENOBUFS, ENOMEM) is nobody's backend's fault: no retry, no health
+ *	observation, RST at once, one log line a minute. forward =
+ *	"original" connects to the tuple's destination instead, without
+ *	retries.
  *   connect succeeded: the PROXY protocol header (proxy_proto.c) is written
  *	first, before tcp_accept() lets the client send anything
  *   TCP_EV_ESTABLISHED: start announcing backend bytes
@@ -1043,6 +1046,39 @@ static void session_connect_error(struct session *s, int err)
 }
 
 /**
+ * session_local_exhaustion() - whether a connect failed for want of a local
+ *				resource (not the backend's fault)
+ * @ret:	-errno from backend_connect()
+ *
+ * Return: true for EMFILE, ENFILE, ENOBUFS, ENOMEM
+ */
+static bool session_local_exhaustion(int ret)
+{
+	return ret == -EMFILE || ret == -ENFILE || ret == -ENOBUFS || ret == -ENOMEM;
+}
+
+/**
+ * session_connect_local_error() - no socket for the backend: give up on the
+ *				   SYN without blaming the backend
+ * @s:		the session (backend attached by session_attach())
+ * @err:	positive errno
+ *
+ * Out of file descriptors (or socket memory), every backend would fail the
+ * same way: no retry, no connect_failures, no passive health failure. The
+ * client gets RST (counted in connections_refused by the caller). The
+ * condition lasts while connections hold their sockets, so it is logged at
+ * most once a minute, with the count of SYNs refused meanwhile.
+ */
+static void session_connect_local_error(struct session *s, int err)
+{
+	LOG_ONCE_PER(60, LOG_LVL_ERROR, "listener %s: cannot open a backend socket: %s; "
+		     "refusing new connections until resources free up",
+		     s->l->conf->name, strerror(err));
+	LSTAT_DEC(s->b, connections_active);
+	s->b = NULL;
+}
+
+/**
  * session_connect_next() - connect to the next backend, retrying at once on
  *			    immediate failures
  * @s:		the session (no backend attached, no socket)
@@ -1076,6 +1112,10 @@ static int session_connect_next(struct session *s)
 			s->connect_at = st->now;
 			dlist_add_tail(&st->connecting, &s->timer);
 			session_epoll_sync(s);
+			return ret;
+		}
+		if (session_local_exhaustion(ret)) {
+			session_connect_local_error(s, -ret);
 			return ret;
 		}
 		session_connect_error(s, -ret);

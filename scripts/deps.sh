@@ -7,7 +7,7 @@ packages=(
 	build-essential pkg-config
 	libconfig-dev libjansson-dev libcriterion-dev libmicrohttpd-dev
 	iproute2 iputils-ping nftables curl python3 tshark socat iperf3 wrk haproxy ethtool
-	man-db groff prometheus chromium
+	man-db groff prometheus chromium hping3
 	clang libclang-rt-14-dev
 )
 

@@ -231,9 +231,9 @@ extern const char *const stack_cc_names[STACK_CC__COUNT];
  * @keepalive_intvl_s:	between unanswered probes (0: 75 s)
  * @keepalive_count:	unanswered probes before TCP_EV_TIMEOUT (0: 9)
  * @ooo_per_conn:	out-of-order chunks (one MSS each) held per connection
- *			(0: 64)
+ *			(0: 1024)
  * @ooo_pool:		chunks for the whole stack, allocated at start
- *			(0: min(max_conns * ooo_per_conn, 4096))
+ *			(0: min(max_conns * ooo_per_conn, 8192))
  * @cc:			congestion control (zero: CUBIC)
  * @glean_on_link:	learn on-link neighbours' MACs from every received
  *			IPv4 frame and never re-resolve them by ARP (one stack

@@ -3,7 +3,9 @@
 # PASS/FAIL per test, the log of each failure, and a last line
 # "e2e: N passed, M failed".
 #   BUILD=build|build-san   which build to test (default build)
-#   E2E_TIMEOUT=S           per-test timeout in seconds (default 120)
+#   E2E_TIMEOUT=S           per-test timeout in seconds (default 120); a test
+#                           that needs longer says so in a header line
+#                           "# e2e-timeout: S" (the larger of the two applies)
 #   E2E_ONLY="curl ping"    run only these tests (names without t_ and .sh)
 set -euo pipefail
 
@@ -38,7 +40,9 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	start=$SECONDS
 	rc=0
-	timeout -k 10 "$timeout_s" bash "$t" >"$logdir/$name.log" 2>&1 || rc=$?
+	t_timeout=$(sed -n '1,30s/^# e2e-timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+	[ -n "$t_timeout" ] && [ "$t_timeout" -gt "$timeout_s" ] || t_timeout=$timeout_s
+	timeout -k 10 "$t_timeout" bash "$t" >"$logdir/$name.log" 2>&1 || rc=$?
 	dur=$((SECONDS - start))
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
@@ -47,7 +51,7 @@ for t in "${tests[@]}"; do
 		failed=$((failed + 1))
 		failed_names+=("$name")
 		why="exit $rc"
-		[ $rc -ne 124 ] && [ $rc -ne 137 ] || why="timed out after ${timeout_s}s"
+		[ $rc -ne 124 ] && [ $rc -ne 137 ] || why="timed out after ${t_timeout}s"
 		printf 'FAIL  %-20s %4ds  (%s)\n' "$name" "$dur" "$why"
 		echo "------ $name log ------"
 		tail -n 80 "$logdir/$name.log"
