@@ -194,7 +194,7 @@ def main():
     doc.append("- git commit: %s%s" % (env.get("COMMIT"), env.get("DIRTY", "")))
     doc.append("- runs per cell: %s, %s s each (median shown, (min-max) when more than one run); "
                "held connections requested: %s" % (env.get("RUNS"), env.get("DUR"), env.get("HOLD_N")))
-    doc.append("- tcpgate: workers = 1, MTU 1500, %s" % env.get("TCPGATE_OFFLOAD_NOTE", env.get("TG_OFFLOAD_NOTE", "")))
+    doc.append("- tcpgate: workers = %s, MTU 1500, %s" % (env.get("TG_WORKERS", "1"), env.get("TCPGATE_OFFLOAD_NOTE", env.get("TG_OFFLOAD_NOTE", ""))))
     doc.append("- HAProxy %s, mode tcp, nbthread %s; backends: nginx (1 KiB static file, keep-alive) "
                "and iperf3 on 127.0.0.1, shared by both proxies" % (env.get("HAP_VERSION"), env.get("HAP_THREADS")))
     doc.append("- paths: tcpgate = client netns -> TAP -> tcpgate -> loopback; HAProxy = client netns -> "

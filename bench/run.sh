@@ -26,7 +26,7 @@
 # (default nproc), BENCH_OFFLOAD (auto|true|false), BENCH_PERF (perf record of tcpgate:
 # 1 or down = during an iperf3 download, up, cps, ka; 0 = off), BENCH_BUDGET_S
 # (overall time budget, default 840),
-# BENCH_KEEP=1 (keep the work dir), BENCH_RESULTS (output file), BENCH_ONLY (comma-separated
+# BENCH_WORKERS (tcpgate's interface.workers, default 1), BENCH_KEEP=1 (keep the work dir), BENCH_RESULTS (output file), BENCH_ONLY (comma-separated
 # scenarios to run, for quick experiments: up,down,p4,rps_ka,cps,lat,loss,hold,micro).
 set -uo pipefail
 
@@ -50,6 +50,8 @@ BUDGET=${BENCH_BUDGET_S:-840}
 OFFLOAD=${BENCH_OFFLOAD:-auto}
 PERF=${BENCH_PERF:-1}
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/RESULTS.md}
+TG_WORKERS=${BENCH_WORKERS:-1}
+export TG_WORKERS
 NPROC=$(nproc)
 HAP_THREADS=${BENCH_HAPROXY_THREADS:-$NPROC}
 
@@ -316,7 +318,7 @@ interface = {
   address = "$TG_GW/24";
   mtu     = 1500;
   offload = $1;
-  workers = 1;
+  workers = $TG_WORKERS;
 };
 stats   = { listen = "127.0.0.1:$STATS_PORT"; };
 control = { socket = "$WORK/control.sock"; };
