@@ -359,3 +359,51 @@ Test(tcp_tlp, rack_and_rescue_across_the_sequence_wrap)
 	th_expect_none();
 	cr_assert(i1 + 4 * M < iss, "the stream crossed 2^32");
 }
+
+/**
+ * rto_then_ack() - one segment, no answer: the RTO resends it; then the
+ * client ACKs it, with a D-SACK for it if @dsack
+ * @dsack:	the ACK reports the retransmission as a duplicate
+ *
+ * Return: cwnd before the RTO
+ */
+static uint32_t rto_then_ack(bool dsack)
+{
+	uint32_t before, d[2] = { SEG(0), SEG(1) };
+
+	handshake(true);
+	flight(1);
+	before = cwnd();
+	th_advance(200 * TH_MS);		/* one segment: PTO = RTO, an RTO */
+	seg_out(0);
+	cr_assert_eq(cwnd(), M, "RFC 5681 loss window");
+	th.now += RTT;
+	ack_sack(SEG(1), dsack ? 1 : 0, d);
+	return before;
+}
+
+Test(tcp_tlp, spurious_timeout_undone_by_dsack)
+{
+	/* the first ACK was lost, not the data: the client reports the
+	 * retransmission as a duplicate (RFC 2883), so the timeout was
+	 * spurious (RFC 3708) and the window comes back (RFC 4015) */
+	uint32_t before = rto_then_ack(true);
+
+	cr_assert_eq(stack_stats(th.s)->spurious_undos, 1);
+	cr_assert_geq(cwnd(), before);
+}
+
+Test(tcp_tlp, real_timeout_not_undone)
+{
+	uint32_t before = rto_then_ack(false);
+
+	cr_assert_eq(stack_stats(th.s)->spurious_undos, 0);
+	cr_assert_lt(cwnd(), before, "slow start again from the loss window");
+	/* a D-SACK after the episode ended changes nothing */
+	{
+		uint32_t d[2] = { SEG(0), SEG(1) };
+
+		ack_sack(SEG(1), 1, d);
+	}
+	cr_assert_eq(stack_stats(th.s)->spurious_undos, 0);
+}
