@@ -67,6 +67,7 @@ static const struct metric_def stack_defs[] = {
 	SS(rack_losses, "tcp_rack_losses_total", "Loss recoveries started by RFC 8985 RACK's time rule", 1),
 	SS(tlp_probes, "tcp_tlp_probes_total", "RFC 8985 tail loss probes sent", 1),
 	SS(tlp_recoveries, "tcp_tlp_recoveries_total", "Tail loss probes that repaired a loss", 1),
+	SS(spurious_undos, "tcp_spurious_undos_total", "Window reductions undone after a spurious timeout (D-SACK)", 1),
 	SS(timeouts, "tcp_timeouts_total", "Connections given up after retransmissions", 1),
 	SS(bad_checksum, "tcp_bad_checksum_total", "TCP segments with a bad checksum", 1),
 	SS(challenge_acks, "tcp_challenge_acks_total", "RFC 5961 challenge ACKs sent", 1),

@@ -176,6 +176,7 @@ static json_t *stats_tcp(const struct stack_stats *s)
 	JSON_CTR(o, s, rack_losses);
 	JSON_CTR(o, s, tlp_probes);
 	JSON_CTR(o, s, tlp_recoveries);
+	JSON_CTR(o, s, spurious_undos);
 	return o;
 }
 

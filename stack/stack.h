@@ -303,6 +303,7 @@ struct stack_stats {
 	uint64_t rack_losses;		/* of those, started by RFC 8985 RACK's time rule */
 	uint64_t tlp_probes;		/* RFC 8985 tail loss probes sent */
 	uint64_t tlp_recoveries;	/* probes that repaired a loss (cwnd reduced) */
+	uint64_t spurious_undos;	/* reductions undone: every retransmission D-SACKed */
 };
 
 /**

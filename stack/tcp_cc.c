@@ -42,6 +42,17 @@
  *     W_max = cwnd, or cwnd (1 + β) / 2 when cwnd fell short of the previous
  *     W_max (fast convergence);
  *   - after an RTO (§4.8) the next epoch has K = 0 and W_max = its cwnd.
+ *
+ * Undo after a spurious timeout (RFC 3708 detection, RFC 4015 response),
+ * with SACK: the first expiry of an RTO remembers cwnd, ssthresh and W_max
+ * from before its reduction and counts the retransmissions that follow;
+ * every D-SACK (RFC 2883) the peer sends for data at or above SND.UNA counts
+ * one down. When all of them were reported as duplicates, nothing was lost
+ * (the ACKs were, or the data was only delayed): the old window comes back
+ * (never smaller than the current one) and spurious_undos counts it. The
+ * episode ends without undo once SND.UNA reaches the RecoveryPoint set by
+ * the RTO with a retransmission unreported (D-SACKs in that same ACK still
+ * count; later ones do not). A SACK recovery's reduction is never undone.
  */
 #include <math.h>
 
@@ -155,6 +166,59 @@ void tcp_cc_reduce_again(struct tcp_conn *c)
 	tcp_cc_set_ssthresh(c, (uint64_t)(c->cc.cwnd * beta));
 	c->cc.cwnd = c->cc.ssthresh;
 	c->cc.acked_acc = 0;
+}
+
+/**
+ * tcp_cc_undo_begin() - a loss episode starts: remember the window (RFC 4015)
+ * @c:	the connection, before its reduction
+ */
+void tcp_cc_undo_begin(struct tcp_conn *c)
+{
+	if (!c->sack_ok)
+		return;			/* RFC 3708 needs D-SACKs */
+	c->cc.undo_cwnd = c->cc.cwnd;
+	c->cc.undo_ssthresh = c->cc.ssthresh;
+	c->cc.undo_w_max = c->cc.w_max;
+	c->cc.undo_retrans = 0;
+	c->flags |= TCP_CF_UNDO;
+}
+
+/**
+ * tcp_cc_undo_dsack() - RFC 3708 §3: a D-SACK reported a retransmission of
+ * the episode as a duplicate
+ * @c:	the connection
+ */
+void tcp_cc_undo_dsack(struct tcp_conn *c)
+{
+	struct tcp_cc *cc = &c->cc;
+
+	if (!(c->flags & TCP_CF_UNDO) || !cc->undo_retrans)
+		return;
+	if (--cc->undo_retrans)
+		return;
+	/* RFC 4015 §2: every retransmission was spurious: restore the window
+	 * (never below what it is now) */
+	if (cc->cwnd < cc->undo_cwnd)
+		cc->cwnd = cc->undo_cwnd;
+	if (cc->ssthresh < cc->undo_ssthresh || cc->ssthresh == UINT32_MAX)
+		cc->ssthresh = cc->undo_ssthresh;
+	if (cc->w_max < cc->undo_w_max)
+		cc->w_max = cc->undo_w_max;
+	cc->epoch_start = STACK_TIME_NEVER;
+	c->flags &= ~TCP_CF_UNDO;
+	STAT_INC(c->s, spurious_undos);
+}
+
+/**
+ * tcp_cc_undo_check_end() - SND.UNA advanced: is the episode over?
+ * @c:	the connection
+ */
+void tcp_cc_undo_check_end(struct tcp_conn *c)
+{
+	/* D-SACKs carried by the ACK that reaches RecoveryPoint were counted
+	 * before this; later ones are ignored: the reduction stays */
+	if ((c->flags & TCP_CF_UNDO) && !seq_lt(c->snd_una, c->cc.recover))
+		c->flags &= ~TCP_CF_UNDO;
 }
 
 /**
@@ -356,6 +420,7 @@ void tcp_cc_on_rto(struct tcp_conn *c)
 
 	/* RFC 5681 §3.1 eq. 4 (RFC 9438 §4.8: with β for CUBIC), first expiry only */
 	if (c->backoff == 0) {
+		tcp_cc_undo_begin(c);		/* RFC 4015: maybe spurious */
 		tcp_cc_congestion(c);
 		cc->w_max = 0;		/* RFC 9438 §4.8: next epoch K = 0, W_max = cwnd */
 	}

@@ -136,7 +136,11 @@
  *      (RFC 6675 §5.1), the scoreboard is cleared (RFC 2018 §8: the
  *      receiver may have reneged) and everything from SND.UNA is sent again
  *      (go-back-N); blocks that arrive after the RTO are recorded again and
- *      go-back-N steps over them.
+ *      go-back-N steps over them. With SACK, a timeout whose retransmissions
+ *      are all reported as duplicates by D-SACKs (RFC 3708) before SND.UNA
+ *      reaches that RecoveryPoint was spurious (an ACK was lost, not data):
+ *      cwnd, ssthresh and W_max from before it come back (RFC 4015,
+ *      tcp_cc.c), counted spurious_undos.
  *  28. Karn's rule (RFC 6298 §3) without timestamps: any retransmission
  *      cancels the running RTT measurement, and none starts during loss
  *      recovery (new data sent then is acknowledged only once the holes are
@@ -719,6 +723,7 @@ static void tcp_in_acked(struct tcp_conn *c, uint32_t ack)
 	}
 	if (acked)
 		partial = tcp_cc_on_ack(c, acked, flight);
+	tcp_cc_undo_check_end(c);		/* RFC 3708 episode over? */
 	if (c->sack_ok)
 		tcp_sack_on_ack(c, true, false);	/* RFC 6675 §5: a cumulative ACK */
 	/* RFC 6298 §5.2/5.3 */

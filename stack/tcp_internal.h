@@ -98,6 +98,7 @@ extern const char *const tcp_timer_names[TCP_T__COUNT];
 #define TCP_CF_TLP_OUT		0x0800	/* RFC 8985 §7: a loss probe episode is open */
 #define TCP_CF_TLP_RXT		0x1000	/* ... and its probe was a retransmission */
 #define TCP_CF_DSACK		0x2000	/* RFC 2883: report dsack_left/right in the next ACK */
+#define TCP_CF_UNDO		0x4000	/* a window reduction may be undone (tcp_cc.c) */
 
 /**
  * struct tcp_opts - options of one received segment (tcp_opt.c)
@@ -129,6 +130,10 @@ struct tcp_opts {
  * @epoch_start: CUBIC: start of the congestion avoidance stage, or NEVER
  * @w_max, @k, @w_est: CUBIC (RFC 9438 §4.1-4.3), in segments and seconds
  * @cwnd_prior:	CUBIC: cwnd at the last congestion event, segments
+ * @undo_cwnd, @undo_ssthresh: before the reduction of the episode that
+ *		TCP_CF_UNDO watches (RFC 3708 / RFC 4015, tcp_cc.c)
+ * @undo_w_max:	CUBIC W_max before it
+ * @undo_retrans: retransmissions of that episode not yet reported by a D-SACK
  */
 struct tcp_cc {
 	uint32_t cwnd, ssthresh;
@@ -137,6 +142,8 @@ struct tcp_cc {
 	uint32_t acked_acc;
 	stack_time_us epoch_start;
 	double w_max, k, w_est, cwnd_prior;
+	uint32_t undo_cwnd, undo_ssthresh, undo_retrans;
+	double undo_w_max;
 };
 
 /**
@@ -371,6 +378,9 @@ void tcp_cc_init(struct tcp_conn *c);
 bool tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t flight);
 void tcp_cc_congestion(struct tcp_conn *c);
 void tcp_cc_reduce_again(struct tcp_conn *c);
+void tcp_cc_undo_begin(struct tcp_conn *c);
+void tcp_cc_undo_dsack(struct tcp_conn *c);
+void tcp_cc_undo_check_end(struct tcp_conn *c);
 void tcp_cc_on_rto(struct tcp_conn *c);
 bool tcp_cc_on_dupack(struct tcp_conn *c);
 uint32_t tcp_cc_flight(const struct tcp_conn *c);

@@ -384,6 +384,8 @@ void tcp_out_challenge_ack(struct tcp_conn *c)
  */
 static void tcp_out_count_rexmit(struct tcp_conn *c)
 {
+	if (c->flags & TCP_CF_UNDO)
+		c->cc.undo_retrans++;		/* RFC 3708, tcp_cc.c */
 	STAT_INC(c->s, retransmits);
 	c->retransmits++;
 }

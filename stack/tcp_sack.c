@@ -138,8 +138,13 @@ bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *seg)
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t l = seg->opt.sack[i].left, r = seg->opt.sack[i].right;
 
-		if (i == 0 && tcp_sack_is_dsack(seg))
-			continue;		/* RFC 2883 §4: a duplicate, not news */
+		if (i == 0 && tcp_sack_is_dsack(seg)) {
+			/* RFC 2883 §4: a duplicate, not news; RFC 3708: of a
+			 * retransmission of ours, if at or above SND.UNA */
+			if (!seq_lt(l, c->snd_una) && seq_lt(l, r))
+				tcp_cc_undo_dsack(c);
+			continue;
+		}
 		/* RFC 2018 §3: left < right, within what we sent and not acked */
 		if (!seq_lt(l, r) || seq_gt(r, c->snd_max) || seq_leq(r, base))
 			continue;

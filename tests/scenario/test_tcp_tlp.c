@@ -309,3 +309,101 @@ Test(tcp_tlp, nothing_without_sack)
 	seg_out(2);				/* the RTO, as before */
 	cr_assert_eq(stack_stats(th.s)->tlp_probes, 0);
 }
+
+Test(tcp_tlp, rack_and_rescue_across_the_sequence_wrap)
+{
+	static const uint8_t opts[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
+	const uint32_t iss = 0xffffffffu - M;	/* segment 1 straddles 2^32 */
+	const uint32_t i1 = iss + 1;
+
+	th_teardown();
+	th_config_default();
+	th.cfg.isn_fixed = iss;
+	th_setup_cfg();
+	th_send_opts(TH_CPORT, S, TH_CISN, 0, 65535, opts, 8, NULL, 0, false);
+	th_expect(NULL, S | A, iss, C, 65535, 0);
+	th.now += RTT;
+	th_send(A, C, i1, 65535, NULL, 0);
+	th_write(NULL, 4 * (size_t)M);
+	for (uint32_t k = 0; k < 4; k++)
+		th_expect(NULL, A | (k == 3 ? P : 0), i1 + k * M, C, 65535, M);
+	/* 0 ACKed; 1 (across the wrap) lost; 2 SACKed; 3 lost: RACK resends 1 */
+	th.now += RTT;
+	{
+		uint32_t b[2] = { i1 + 2 * M, i1 + 3 * M };
+
+		ack_sack(i1 + M, 1, b);
+	}
+	th_advance(RTT / 4);
+	th_expect(NULL, A, i1 + M, C, 65535, M);
+	th_expect_none();
+	cr_assert_eq(stack_stats(th.s)->rack_losses, 1);
+	/* 1 arrives; then 2 is covered and 3 still missing: RFC 6675 NextSeg()
+	 * rule 4, the rescue retransmission of the highest segment, once
+	 * HighACK passed RescueRxt */
+	th.now += RTT;
+	{
+		uint32_t b[2] = { i1 + 2 * M, i1 + 3 * M };
+
+		ack_sack(i1 + 2 * M, 1, b);
+	}
+	th_expect_none();
+	th_send(A, C, i1 + 3 * M, 65535, NULL, 0);
+	th_expect(NULL, A | P, i1 + 3 * M, C, 65535, M);
+	th_expect_none();
+	th.now += RTT;
+	th_send(A, C, i1 + 4 * M, 65535, NULL, 0);
+	cr_assert_eq(th.tx_acked, 4 * M);
+	cr_assert_eq(stack_stats(th.s)->timeouts, 0);
+	th_advance(TH_SEC);
+	th_expect_none();
+	cr_assert(i1 + 4 * M < iss, "the stream crossed 2^32");
+}
+
+/**
+ * rto_then_ack() - one segment, no answer: the RTO resends it; then the
+ * client ACKs it, with a D-SACK for it if @dsack
+ * @dsack:	the ACK reports the retransmission as a duplicate
+ *
+ * Return: cwnd before the RTO
+ */
+static uint32_t rto_then_ack(bool dsack)
+{
+	uint32_t before, d[2] = { SEG(0), SEG(1) };
+
+	handshake(true);
+	flight(1);
+	before = cwnd();
+	th_advance(200 * TH_MS);		/* one segment: PTO = RTO, an RTO */
+	seg_out(0);
+	cr_assert_eq(cwnd(), M, "RFC 5681 loss window");
+	th.now += RTT;
+	ack_sack(SEG(1), dsack ? 1 : 0, d);
+	return before;
+}
+
+Test(tcp_tlp, spurious_timeout_undone_by_dsack)
+{
+	/* the first ACK was lost, not the data: the client reports the
+	 * retransmission as a duplicate (RFC 2883), so the timeout was
+	 * spurious (RFC 3708) and the window comes back (RFC 4015) */
+	uint32_t before = rto_then_ack(true);
+
+	cr_assert_eq(stack_stats(th.s)->spurious_undos, 1);
+	cr_assert_geq(cwnd(), before);
+}
+
+Test(tcp_tlp, real_timeout_not_undone)
+{
+	uint32_t before = rto_then_ack(false);
+
+	cr_assert_eq(stack_stats(th.s)->spurious_undos, 0);
+	cr_assert_lt(cwnd(), before, "slow start again from the loss window");
+	/* a D-SACK after the episode ended changes nothing */
+	{
+		uint32_t d[2] = { SEG(0), SEG(1) };
+
+		ack_sack(SEG(1), 1, d);
+	}
+	cr_assert_eq(stack_stats(th.s)->spurious_undos, 0);
+}
