@@ -531,6 +531,12 @@ static void session_touch(struct session *s)
 	struct session_table *st = s->st;
 
 	s->last_active = st->now;
+	/* the half-closed timeout counts silence, not age: a download that goes
+	 * on after the client's FIN is not cut off while bytes still move */
+	if (s->halfclosed_at && !dlist_empty(&s->hc)) {
+		s->halfclosed_at = st->now;
+		dlist_add_tail(&st->halfclosed, &s->hc);
+	}
 	if (st->now - s->lru_at < SESSION_TOUCH_US)
 		return;
 	s->lru_at = st->now;
@@ -911,6 +917,7 @@ static void session_pump(struct session *s)
 
 /**
  * session_halfclosed() - one direction finished: start the half-closed timer
+ *			  (restarted by every session_touch(): it is an idle timer)
  * @s:		the session
  */
 static void session_halfclosed(struct session *s)

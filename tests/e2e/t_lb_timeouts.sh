@@ -6,17 +6,34 @@
 #  - max_lifetime_s = 5: a connection sending a byte every 0.25 s (never idle,
 #    never half-closed): RST after 5..6.5 s.
 # Without the respective timer each connection would stay open (the check
-# waits up to 9 s). connect_timeout_ms is covered by t_refused/t_failover.
+# waits up to 9 s). The half-closed timeout is an idle timer: a download that
+# goes on for 3 s after the client's FIN (a 4 KiB chunk every 0.25 s) is not
+# cut off. connect_timeout_ms is covered by t_refused/t_failover.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tg_init
 
-read -r PA < <(free_ports 1)
+read -r PA PS < <(free_ports 2 | xargs)
+# the slow backend: reads the request to EOF, then sends 12 chunks of 4 KiB 0.25 s apart
+cat >"$TG_DIR/slowsend.py" <<'PYEOF'
+import socket, sys, time
+srv = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+print("READY", flush=True)
+c, _ = srv.accept()
+while c.recv(65536):
+    pass
+for _ in range(12):
+    c.sendall(b"x" * 4096)
+    time.sleep(0.25)
+c.close()
+PYEOF
+start_bg slow "$PY" -u "$TG_DIR/slowsend.py" "$PS"
+wait_for 10 grep -q READY "$TG_DIR/slow.log" || fail "slow backend did not start"
 start_bg hold "$PY" -u "$TOOLS/lbback.py" --hold --ignore-eof a="$PA"
 wait_for 10 grep -q READY "$TG_DIR/hold.log" || fail "backend did not start"
 TG_DEFAULTS="connect_timeout_ms = 1000; drain_timeout_s = 1; idle_timeout_s = 3;
   halfclosed_timeout_s = 1; max_lifetime_s = 5;"
-tg_config "$(tg_listener t 80 roundrobin "$PA")"
+tg_config "$(tg_listener t 80 roundrobin "$PA")" "$(tg_listener s 81 roundrobin "$PS")"
 tg_start
 tg_wait_stats
 
@@ -62,6 +79,13 @@ check() { # KIND MIN MAX
 check halfclosed 0.9 2.5
 check idle 2.9 4.5
 check lifetime 4.9 6.5
+set +e
+cres=$(nsexec timeout 30 "$PY" "$TOOLS/client.py" "$TG_VIP" 81 --send 10 --timeout 10)
+crc=$?
+set -e
+[ $crc -eq 0 ] && [ "$(json_get recv_bytes <<<"$cres")" = $((12 * 4096)) ] ||
+	fail "a download going on after the client's FIN was cut off (exit $crc): $cres"
+log "half-closed but busy for 3 s: all $((12 * 4096)) bytes arrived"
 st=$(stats_json)
 [ "$(json_get listeners.0.halfclosed_timeouts <<<"$st")" -ge 1 ] || fail "halfclosed_timeouts not counted"
 [ "$(json_get listeners.0.lifetime_expired <<<"$st")" -ge 1 ] || fail "lifetime_expired not counted"
