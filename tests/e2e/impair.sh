@@ -53,6 +53,21 @@ impair_fault() {
 	log "fault injector: $1"
 }
 
+# impair_case CASE: one of the issue's impairments - loss1, loss5 (random loss
+# both ways) or fault (reorder 5%, duplicate 2%, corrupt 1%); sets IMPAIR_WHAT.
+IMPAIR_WHAT=""
+impair_case() {
+	case $1 in
+	loss1) impair_loss 1; IMPAIR_WHAT="1% loss" ;;
+	loss5) impair_loss 5; IMPAIR_WHAT="5% loss" ;;
+	fault)
+		impair_fault 'seed = 7; reorder = 5.0; reorder_delay_ms = 5; duplicate = 2.0; corrupt = 1.0; direction = "both";'
+		IMPAIR_WHAT="reorder 5%, duplicate 2%, corrupt 1%"
+		;;
+	*) fail "test bug: impairment case '$1' (loss1, loss5 or fault)" ;;
+	esac
+}
+
 # impair_sysctl KEY=VALUE...: client-side TCP settings in the namespace.
 impair_sysctl() {
 	local kv
@@ -63,14 +78,13 @@ impair_sysctl() {
 }
 
 # impair_setup: backend + config (call impair_fault before tg_start, the rest after).
-# The client half-closes when its upload is done; under heavy loss the download
-# can take longer than defaults.halfclosed_timeout_s (60 s, counted from the
-# half-close, not from the last byte), so these transfers run without it.
+# The client half-closes when its upload is done and the download goes on: the
+# half-closed timeout (an idle timer) must not cut it.
 IMPAIR_BPORT=""
 impair_setup() {
 	read -r IMPAIR_BPORT < <(free_ports 1)
 	start_backend bulk "$IMPAIR_BPORT" --send "$IMPAIR_SIZE"
-	TG_DEFAULTS=${TG_DEFAULTS:-connect_timeout_ms = 1000; drain_timeout_s = 1; halfclosed_timeout_s = 0;}
+	TG_DEFAULTS=${TG_DEFAULTS:-connect_timeout_ms = 1000; drain_timeout_s = 1;}
 	tg_config "$(tg_listener bulk 5001 roundrobin "$IMPAIR_BPORT")"
 }
 
