@@ -470,6 +470,23 @@ static bool tcp_api_usable(const struct tcp_conn *c)
 }
 
 /**
+ * tcp_api_enter() - start an application call on @c
+ * @c:		the connection
+ * @now:	current time
+ *
+ * Return: the stack, entered (tcp_table_leave() when done), or NULL if the
+ *	   application may no longer drive @c
+ */
+static struct stack *tcp_api_enter(struct tcp_conn *c, stack_time_us now)
+{
+	if (!tcp_api_usable(c))
+		return NULL;
+	c->s->now = now;
+	tcp_table_enter(c->s);
+	return c->s;
+}
+
+/**
  * tcp_accept() - send the SYN-ACK of a PENDING connection
  * @c:		the connection
  * @now:	current time
@@ -482,9 +499,7 @@ int tcp_accept(struct tcp_conn *c, stack_time_us now)
 
 	if (!tcp_api_usable(c) || !(c->flags & TCP_CF_PENDING))
 		return -EINVAL;
-	s = c->s;
-	s->now = now;
-	tcp_table_enter(s);
+	s = tcp_api_enter(c, now);
 	c->flags &= ~TCP_CF_PENDING;
 	tcp_timer_stop(c, TCP_T_PENDING);
 	if (c->flags & TCP_CF_COOKIE)
@@ -502,13 +517,10 @@ int tcp_accept(struct tcp_conn *c, stack_time_us now)
  */
 void tcp_reject(struct tcp_conn *c, stack_time_us now)
 {
-	struct stack *s;
+	struct stack *s = tcp_api_enter(c, now);
 
-	if (!tcp_api_usable(c))
+	if (!s)
 		return;
-	s = c->s;
-	s->now = now;
-	tcp_table_enter(s);
 	if (c->flags & TCP_CF_PENDING)
 		STAT_INC(s, syn_rejected);
 	/* a held cookie connection is ESTABLISHED for the client: the RST
@@ -521,6 +533,28 @@ void tcp_reject(struct tcp_conn *c, stack_time_us now)
 }
 
 /**
+ * tcp_send_update() - what the application holds changed: send what is due
+ * @c:		the connection
+ * @total:	bytes held from the oldest unacknowledged one, or NULL: unchanged
+ * @fin:	no more bytes will come after them: queue our FIN
+ * @now:	current time
+ */
+static void tcp_send_update(struct tcp_conn *c, const size_t *total, bool fin,
+			    stack_time_us now)
+{
+	struct stack *s = tcp_api_enter(c, now);
+
+	if (!s)
+		return;
+	if (total)
+		c->app_len = *total > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)*total;
+	if (fin)
+		c->flags |= TCP_CF_FIN_QUEUED;
+	tcp_out_push(c);
+	tcp_table_leave(s);
+}
+
+/**
  * tcp_send_avail() - the application holds @total bytes from the oldest unacked
  * @c:		the connection
  * @total:	bytes held (sent or not)
@@ -528,16 +562,7 @@ void tcp_reject(struct tcp_conn *c, stack_time_us now)
  */
 void tcp_send_avail(struct tcp_conn *c, size_t total, stack_time_us now)
 {
-	struct stack *s;
-
-	if (!tcp_api_usable(c))
-		return;
-	s = c->s;
-	s->now = now;
-	tcp_table_enter(s);
-	c->app_len = total > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)total;
-	tcp_out_push(c);
-	tcp_table_leave(s);
+	tcp_send_update(c, &total, false, now);
 }
 
 /**
@@ -547,16 +572,7 @@ void tcp_send_avail(struct tcp_conn *c, size_t total, stack_time_us now)
  */
 void tcp_shutdown(struct tcp_conn *c, stack_time_us now)
 {
-	struct stack *s;
-
-	if (!tcp_api_usable(c))
-		return;
-	s = c->s;
-	s->now = now;
-	tcp_table_enter(s);
-	c->flags |= TCP_CF_FIN_QUEUED;
-	tcp_out_push(c);
-	tcp_table_leave(s);
+	tcp_send_update(c, NULL, true, now);
 }
 
 /**
@@ -570,17 +586,7 @@ void tcp_shutdown(struct tcp_conn *c, stack_time_us now)
  */
 void tcp_send_final(struct tcp_conn *c, size_t total, stack_time_us now)
 {
-	struct stack *s;
-
-	if (!tcp_api_usable(c))
-		return;
-	s = c->s;
-	s->now = now;
-	tcp_table_enter(s);
-	c->app_len = total > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)total;
-	c->flags |= TCP_CF_FIN_QUEUED;
-	tcp_out_push(c);
-	tcp_table_leave(s);
+	tcp_send_update(c, &total, true, now);
 }
 
 /**
@@ -590,13 +596,10 @@ void tcp_send_final(struct tcp_conn *c, size_t total, stack_time_us now)
  */
 void tcp_abort(struct tcp_conn *c, stack_time_us now)
 {
-	struct stack *s;
+	struct stack *s = tcp_api_enter(c, now);
 
-	if (!tcp_api_usable(c))
+	if (!s)
 		return;
-	s = c->s;
-	s->now = now;
-	tcp_table_enter(s);
 	tcp_out_rst_conn(c);
 	tcp_conn_close(c);
 	tcp_table_leave(s);
@@ -609,13 +612,10 @@ void tcp_abort(struct tcp_conn *c, stack_time_us now)
  */
 void tcp_window_update(struct tcp_conn *c, stack_time_us now)
 {
-	struct stack *s;
+	struct stack *s = tcp_api_enter(c, now);
 
-	if (!tcp_api_usable(c))
+	if (!s)
 		return;
-	s = c->s;
-	s->now = now;
-	tcp_table_enter(s);
 	/* out-of-order data the application could not take before (tcp_reasm.c) */
 	if (c->ooo && tcp_reasm_deliver(c))
 		tcp_in_after_reasm(c);
