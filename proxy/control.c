@@ -25,7 +25,6 @@
 #include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include <unistd.h>
 
 #include "proxy/log.h"
+#include "proxy/textbuf.h"
 #include "proxy/reload.h"
 
 #define CONTROL_LINE_MAX	128
@@ -61,52 +61,6 @@ struct control {
 };
 
 /**
- * struct sbuf - a growing text buffer
- * @p:		text (NUL-terminated), NULL after an allocation failure
- * @len, @cap:	used and allocated bytes
- */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-/**
- * sbuf_printf() - append formatted text
- * @b:		buffer
- * @fmt:	format
- */
-static void __attribute__((format(printf, 2, 3))) sbuf_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!b->p && b->cap)
-		return;		/* failed before */
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = (b->len + (size_t)n + 1) * 2;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			free(b->p);
-			b->p = NULL;
-			b->cap = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-/**
  * ip_str() - dotted quad of a host-order address
  * @addr:	address
  * @buf:	INET_ADDRSTRLEN bytes
@@ -125,12 +79,12 @@ static const char *ip_str(uint32_t addr, char *buf)
  * @b:		output
  * @l:		the listener (runtime lock held)
  */
-static void status_listener(struct sbuf *b, const struct listener *l)
+static void status_listener(struct textbuf *b, const struct listener *l)
 {
 	const struct conf_listener *cl = l->conf;
 	char a[INET_ADDRSTRLEN];
 
-	sbuf_printf(b, "%s\t%s:%u%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\n", cl->name,
+	textbuf_printf(b, "%s\t%s:%u%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\n", cl->name,
 		    cl->any_addr ? "*" : ip_str(cl->addr, a), cl->n_ports ? cl->ports[0] : 0,
 		    cl->n_ports > 1 ? "+" : "",
 		    __atomic_load_n(&l->draining, __ATOMIC_RELAXED) ? "draining" : "active",
@@ -142,7 +96,7 @@ static void status_listener(struct sbuf *b, const struct listener *l)
 	for (size_t i = 0; i < l->n_backends; i++) {
 		const struct backend *be = &l->backends[i];
 
-		sbuf_printf(b, "  -> %s:%u\tweight %u\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\n",
+		textbuf_printf(b, "  -> %s:%u\tweight %u\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\n",
 			    ip_str(be->addr, a), be->port, be->weight, backend_state_name(be),
 			    (unsigned long long)LSTAT_GET(be, connections_active),
 			    (unsigned long long)LSTAT_GET(be, connections_total),
@@ -160,22 +114,22 @@ static void status_listener(struct sbuf *b, const struct listener *l)
  */
 char *control_status_text(struct runtime *rt)
 {
-	struct sbuf b = { 0 };
+	struct textbuf b = { 0 };
 
 	pthread_mutex_lock(&rt->lock);
-	sbuf_printf(&b, "tcpgate %s, up %llus, config %s generation %llu (%llu reloads, "
+	textbuf_printf(&b, "tcpgate %s, up %llus, config %s generation %llu (%llu reloads, "
 		    "%llu failed), %llu connections\n\n", TCPGATE_VERSION,
 		    (unsigned long long)((runtime_now_us() - rt->started_us) / 1000000ULL),
 		    rt->cfg->path, (unsigned long long)rt->generation,
 		    (unsigned long long)rt->reloads, (unsigned long long)rt->reload_failures,
 		    (unsigned long long)rt->sessions);
-	sbuf_printf(&b, "LISTENER\tADDRESS\tSTATE\tACTIVE\tTOTAL\tREFUSED/FAILED\tBYTES_IN\tBYTES_OUT\n");
+	textbuf_printf(&b, "LISTENER\tADDRESS\tSTATE\tACTIVE\tTOTAL\tREFUSED/FAILED\tBYTES_IN\tBYTES_OUT\n");
 	for (size_t i = 0; i < rt->lt->n; i++)
 		status_listener(&b, &rt->lt->l[i]);
 	if (rt->last_error[0])
-		sbuf_printf(&b, "\nlast reload error:\n%s", rt->last_error);
+		textbuf_printf(&b, "\nlast reload error:\n%s", rt->last_error);
 	pthread_mutex_unlock(&rt->lock);
-	return b.p;
+	return textbuf_take(&b);
 }
 
 /**
@@ -189,15 +143,15 @@ char *control_connections_text(struct runtime *rt)
 	size_t n;
 	struct conn_snap *cs = runtime_connections(rt, &n);
 	uint64_t now = runtime_now_us();
-	struct sbuf b = { 0 };
+	struct textbuf b = { 0 };
 
-	sbuf_printf(&b, "ID\tLISTENER\tCLIENT\tVIP\tBACKEND\tSTATE\tAGE_MS\tBYTES_IN\tBYTES_OUT\t"
+	textbuf_printf(&b, "ID\tLISTENER\tCLIENT\tVIP\tBACKEND\tSTATE\tAGE_MS\tBYTES_IN\tBYTES_OUT\t"
 		    "RTT_US\tCWND\tRETRANS\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct tcp_conn_info *ci = &cs[i].info;
 		char c[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN], be[INET_ADDRSTRLEN];
 
-		sbuf_printf(&b, "%llu\t%s\t%s:%u\t%s:%u\t%s:%u\t%s\t%llu\t%llu\t%llu\t%u\t%u\t%u\n",
+		textbuf_printf(&b, "%llu\t%s\t%s:%u\t%s:%u\t%s:%u\t%s\t%llu\t%llu\t%llu\t%u\t%u\t%u\n",
 			    (unsigned long long)cs[i].id, cs[i].listener[0] ? cs[i].listener : "-",
 			    ip_str(ci->tuple.client_addr, c), ci->tuple.client_port,
 			    ip_str(ci->tuple.vip_addr, v), ci->tuple.vip_port,
@@ -207,7 +161,7 @@ char *control_connections_text(struct runtime *rt)
 			    ci->rtt_us, ci->cwnd, ci->retransmits);
 	}
 	free(cs);
-	return b.p;
+	return textbuf_take(&b);
 }
 
 /**

@@ -258,9 +258,5 @@ char *metrics_text(struct runtime *rt)
 	metrics_global(&b, rt);
 	metrics_listeners(&b, rt->lt);
 	pthread_mutex_unlock(&rt->lock);
-	if (b.failed) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	return textbuf_take(&b);
 }

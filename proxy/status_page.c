@@ -235,9 +235,5 @@ char *status_page_html(struct runtime *rt)
 	page_connections(&b, rt);
 	textbuf_printf(&b, "<p><a href=\"/stats\">/stats</a> &middot; <a href=\"/connections\">"
 		"/connections</a> &middot; <a href=\"/metrics\">/metrics</a></p></body></html>\n");
-	if (b.failed) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	return textbuf_take(&b);
 }

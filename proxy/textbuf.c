@@ -43,3 +43,18 @@ void textbuf_printf(struct textbuf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 }
+
+/**
+ * textbuf_take() - the text built, or NULL if an allocation failed
+ * @b:		the buffer (its text belongs to the caller afterwards)
+ *
+ * Return: the text (free() it), or NULL
+ */
+char *textbuf_take(struct textbuf *b)
+{
+	if (b->failed) {
+		free(b->p);
+		return NULL;
+	}
+	return b->p;
+}

@@ -23,5 +23,6 @@ struct textbuf {
 
 void textbuf_printf(struct textbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+char *textbuf_take(struct textbuf *b);
 
 #endif /* TCPGATE_TEXTBUF_H */
