@@ -24,7 +24,7 @@
 # Environment: BUILD (default build), BENCH_QUICK=1 (1 run, short, fewer held
 # connections), BENCH_RUNS, BENCH_DURATION (s), BENCH_CONNS, BENCH_HAPROXY_THREADS
 # (default nproc), BENCH_OFFLOAD (auto|true|false), BENCH_PERF (perf record of tcpgate:
-# 1 or down = during an iperf3 download, up, cps, ka; 0 = off), BENCH_BUDGET_S
+# 1 or down = during an iperf3 download, up, cps, ka, loss_up, loss_down; 0 = off), BENCH_BUDGET_S
 # (overall time budget, default 840),
 # BENCH_WORKERS (tcpgate's interface.workers, default 1), BENCH_KEEP=1 (keep the work dir), BENCH_RESULTS (output file), BENCH_ONLY (comma-separated
 # scenarios to run, for quick experiments: up,down,p4,rps_ka,cps,lat,loss,hold,micro).
@@ -609,53 +609,6 @@ log "wrk keep-alive";         one_round rps_ka wrk_ka
 log "wrk Connection: close";  one_round cps wrk_close
 log "wrk latency -c1";        one_round lat wrk_lat
 
-# perf profile of tcpgate during one load: BENCH_PERF=1 or down (iperf3 download),
-# up (upload), cps (wrk Connection: close), ka (wrk keep-alive)
-PERF_TXT="$WORK/perf.txt"
-perf_load() { # MODE: start the load in the background, print its PID
-	local host port
-	case $1 in
-	cps | ka)
-		read -r host port <<<"$(target_addr tcpgate http)"
-		local hdr=()
-		[ "$1" = cps ] && hdr=(-H "Connection: close")
-		timeout -k 5 $((DUR + 20)) ip netns exec "$NS" wrk -t2 -c50 "${hdr[@]}" -d"$((DUR + 2))s" \
-			"http://$host:$port/" >"$WORK/logs/wrk-perf.txt" 2>&1 &
-		;;
-	*)
-		local dir=-R
-		[ "$1" = up ] && dir=""
-		read -r host port <<<"$(target_addr tcpgate iperf)"
-		timeout -k 5 $((DUR + 20)) ip netns exec "$NS" iperf3 -c "$host" -p "$port" -t $((DUR + 2)) $dir \
-			>"$WORK/logs/iperf-perf.txt" 2>&1 &
-		;;
-	esac
-	echo $!
-}
-if [ "$PERF" != 0 ] && command -v perf >/dev/null && need_time $((DUR + 120)) && ensure tcpgate; then
-	PERF_MODE=$PERF
-	[ "$PERF_MODE" = 1 ] && PERF_MODE=down
-	log "perf record of tcpgate during: $PERF_MODE"
-	lpid=$(perf_load "$PERF_MODE")
-	sleep 1
-	timeout 30 perf record -q -e cpu-clock -g -o "$WORK/perf.data" -p "$(cat "$WORK/pids/tcpgate.pid")" -- sleep "$DUR" \
-		>"$WORK/logs/perf.log" 2>&1
-	wait "$lpid" 2>/dev/null
-	if [ -s "$WORK/perf.data" ]; then
-		{
-			echo "-- load: $PERF_MODE; by object (self time) --"
-			timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --sort dso -g none \
-				2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
-			echo "-- top symbols (self time >= 1%) --"
-			timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1 \
-				--sort dso,symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
-			echo "-- system calls (time inclusive of the kernel work they do, >= 0.5%) --"
-			timeout 60 perf report -i "$WORK/perf.data" --stdio --children --sort symbol -g none \
-				2>/dev/null | grep -E '\] __x64_sys_' | awk '$1 + 0 >= 0.5' | head -20
-		} | sed 's/[[:space:]]*$//' >"$PERF_TXT"
-	fi
-fi
-
 # loss: drop 1% of TCP packets each way in the client netns. Segmentation
 # offloads are switched off on the client-side devices (and the root-side veth)
 # for these runs so the rule drops single wire packets, not 64 KiB GSO/GRO
@@ -685,6 +638,58 @@ loss_off() {
 	ethtool -K "$VR" tso on gso on gro on >/dev/null 2>&1
 	nsx ethtool -K "$TAP" gso on >/dev/null 2>&1
 }
+# perf profile of tcpgate during one load: BENCH_PERF=1 or down (iperf3 download),
+# up (upload), cps (wrk Connection: close), ka (wrk keep-alive), loss_up or
+# loss_down (iperf3 with the 1% loss rule of the loss rows)
+PERF_TXT="$WORK/perf.txt"
+perf_load() { # MODE: start the load in the background, print its PID
+	local host port
+	case $1 in
+	cps | ka)
+		read -r host port <<<"$(target_addr tcpgate http)"
+		local hdr=()
+		[ "$1" = cps ] && hdr=(-H "Connection: close")
+		timeout -k 5 $((DUR + 20)) ip netns exec "$NS" wrk -t2 -c50 "${hdr[@]}" -d"$((DUR + 2))s" \
+			"http://$host:$port/" >"$WORK/logs/wrk-perf.txt" 2>&1 &
+		;;
+	*)
+		local dir=-R
+		[ "$1" = up ] && dir=""
+		read -r host port <<<"$(target_addr tcpgate iperf)"
+		timeout -k 5 $((DUR + 20)) ip netns exec "$NS" iperf3 -c "$host" -p "$port" -t $((DUR + 2)) $dir \
+			>"$WORK/logs/iperf-perf.txt" 2>&1 &
+		;;
+	esac
+	echo $!
+}
+if [ "$PERF" != 0 ] && command -v perf >/dev/null && need_time $((DUR + 120)) && ensure tcpgate; then
+	PERF_MODE=$PERF
+	[ "$PERF_MODE" = 1 ] && PERF_MODE=down
+	log "perf record of tcpgate during: $PERF_MODE"
+	perf_with_loss=""
+	case $PERF_MODE in loss_up | loss_down) perf_with_loss=1 ;; esac
+	[ -n "$perf_with_loss" ] && loss_on
+	lpid=$(perf_load "${PERF_MODE#loss_}")
+	sleep 1
+	timeout 30 perf record -q -e cpu-clock -g -o "$WORK/perf.data" -p "$(cat "$WORK/pids/tcpgate.pid")" -- sleep "$DUR" \
+		>"$WORK/logs/perf.log" 2>&1
+	wait "$lpid" 2>/dev/null
+	[ -n "$perf_with_loss" ] && loss_off
+	if [ -s "$WORK/perf.data" ]; then
+		{
+			echo "-- load: $PERF_MODE; by object (self time) --"
+			timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --sort dso -g none \
+				2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+			echo "-- top symbols (self time >= 1%) --"
+			timeout 60 perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1 \
+				--sort dso,symbol -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
+			echo "-- system calls (time inclusive of the kernel work they do, >= 0.5%) --"
+			timeout 60 perf report -i "$WORK/perf.data" --stdio --children --sort symbol -g none \
+				2>/dev/null | grep -E '\] __x64_sys_' | awk '$1 + 0 >= 0.5' | head -20
+		} | sed 's/[[:space:]]*$//' >"$PERF_TXT"
+	fi
+fi
+
 if ! wanted loss; then
 	SKIP_WHY=BENCH_ONLY skipped loss_up
 	SKIP_WHY=BENCH_ONLY skipped loss_down
