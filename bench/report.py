@@ -47,7 +47,7 @@ def read_runs(key, target):
 
 def cell(runs):
     """(text, median or None)"""
-    if runs is None:
+    if not runs:
         return "-", None
     vals, fails = [], []
     for r in runs:
@@ -113,6 +113,60 @@ def cpu_table():
             eff = "%.2f" % ((res["tcpgate"] / cpu["tcpgate"][1]) / (res["haproxy"] / cpu["haproxy"][1]))
         rows.append([label, cpu["tcpgate"][0], cpu["haproxy"][0], eff])
     return head, rows
+
+
+def machine_table():
+    """Machine CPU time per unit of result for every path (client, proxy and backends
+    share the CPUs): what a proxy adds over the direct path, and what tcpgate's cost
+    would have to be for the throughput target once the machine is saturated."""
+    head = ["scenario", "machine busy % (tcpgate / HAProxy / direct)",
+            "CPU per unit: tcpgate / HAProxy / direct", "added over direct: tcpgate / HAProxy",
+            "tcpgate cost for the target (added)", "floor of the added cost: half a kernel hop"]
+    rows = []
+    ncpu = os.cpu_count() or 1
+    hop = read_hop()
+    floor_key = {"rps_ka": "hop_exchange", "cps": "hop_conn"}
+    for key, label, unit, better, target in ROWS:
+        if better != "hi" or unit not in ("req/s", "conn/s", "Gbit/s"):
+            continue
+        busy = {t: cell(read_runs("mcpu_" + key, t)) for t in TARGETS}
+        res = {t: cell(read_runs(key, t))[1] for t in TARGETS}
+        if any(busy[t][1] is None or not res[t] for t in TARGETS):
+            continue
+        if unit == "Gbit/s":
+            per, cunit = 1e3 / 8, "CPU-ms per GB"		# CPU-s per GB * 1000
+        else:
+            per, cunit = 1e6, "CPU-us per " + unit.split("/")[0]
+        cost = {t: busy[t][1] / 100 * ncpu * per / res[t] for t in TARGETS}
+        need = "-"
+        if target.startswith(">="):
+            r = float(target.split()[1])
+            c = cost["haproxy"] / r
+            need = "%s (%s)" % (fmt(c), fmt(c - cost["direct"]))
+        rows.append([label,
+                     " / ".join(fmt(busy[t][1]) for t in TARGETS),
+                     " / ".join(fmt(cost[t]) for t in TARGETS) + " " + cunit,
+                     "%s / %s" % (fmt(cost["tcpgate"] - cost["direct"]),
+                                  fmt(cost["haproxy"] - cost["direct"])),
+                     need,
+                     fmt(hop[floor_key[key]] / 2) if floor_key.get(key) in hop else "-"])
+    return head, rows
+
+
+def read_hop():
+    """bench/hop.c's NAME<TAB>VALUE<TAB>UNIT lines: {name: value}"""
+    path = os.path.join(WORK, "hop.out")
+    out = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) >= 2:
+                    try:
+                        out[parts[0]] = float(parts[1])
+                    except ValueError:
+                        pass
+    return out
 
 
 def micro_table():
@@ -210,6 +264,20 @@ def main():
                    "in the proxy's syscalls (loopback, TAP/veth delivery) counts as the proxy's:")
         doc.append("")
         doc.append(md(chead, crows))
+        doc.append("")
+    xhead, xrows = machine_table()
+    if xrows:
+        doc.append("Machine CPU per unit of result (all CPUs busy %% from /proc/stat over each run "
+                   "x %s CPUs / result; client, proxy and backends included). \"Added over direct\" is "
+                   "what each proxy path costs beyond the client talking to the backend itself; the "
+                   "next column is the whole cost (and the added part) tcpgate would have to reach "
+                   "for the DESIGN.md §8 ratio once the machine is saturated; the last is a floor "
+                   "for the added part of any proxy with kernel backend sockets: half of one "
+                   "loopback TCP hop (bench/hop.c, both ends in one thread, no wake-ups), the "
+                   "proxy's end of the backend connection, which the direct path does not have:"
+                   % env.get("NPROC"))
+        doc.append("")
+        doc.append(md(xhead, xrows))
         doc.append("")
     if mrows:
         doc.append("Stack microbenchmark (bench/micro.c: the stack alone on the in-memory link, "

@@ -17,7 +17,8 @@
 #   new connections/s (Connection: close), latency p50/p99 (-t1 -c1 --latency);
 #   throughput (up and down) with 1% loss each way (nftables numgen, client netns);
 #   N concurrent established connections held: RSS of tcpgate vs HAProxy;
-#   the in-process stack microbenchmark (bench/micro.c).
+#   the in-process stack microbenchmark (bench/micro.c); what one loopback TCP hop
+#   costs (bench/hop.c), the floor of any kernel-socket proxy's added cost.
 # Prints one table of medians with the tcpgate/HAProxy ratio and writes
 # bench/RESULTS.md. A failing cell says "fail" with the reason; the bench goes on.
 #
@@ -539,9 +540,14 @@ wanted() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 
 # The proxy's CPU use over one run (utime + stime of its process, % of one core):
 # where the time goes, next to the result. cpu_mark before the run, cpu_record after.
+# Also the whole machine's busy share (/proc/stat, every target including direct):
+# with the client, the proxy and the backends on the same CPUs, machine CPU time per
+# request is the cost a throughput ratio follows once the machine is saturated.
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit}' /proc/stat; }
 cpu_mark() { # TARGET
 	CPU_PID="" CPU_T0="" CPU_W0=""
+	MACH_T0=$(machine_ticks)
 	[ "$1" = direct ] && return
 	CPU_PID=$(cat "$WORK/pids/$1.pid" 2>/dev/null) || return
 	CPU_T0=$(proc_ticks "$CPU_PID")
@@ -549,6 +555,9 @@ cpu_mark() { # TARGET
 }
 cpu_record() { # SCENARIO TARGET
 	local t1 w1
+	# machine busy, % of all CPUs
+	record "mcpu_$1" "$2" "$(echo "$MACH_T0 $(machine_ticks)" |
+		awk '{ d = $4 - $2; printf "%.1f", (d > 0 ? ($3 - $1) / d * 100 : 0) }')"
 	[ -n "$CPU_T0" ] || return
 	t1=$(proc_ticks "$CPU_PID") || return
 	[ -n "$t1" ] || return
@@ -584,6 +593,20 @@ wrk_close() { wrk_run "$1" "$2" close; }
 wrk_lat() {
 	wrk_run "$1" "$2" lat
 }
+
+# ---------------------------------------------------------------- one kernel hop (bench/hop.c)
+: >"$WORK/hop.out"
+if wanted micro || wanted rps_ka || wanted cps; then
+	if $CC -O2 -Wall -o "$WORK/hop" "$BENCH_DIR/hop.c" 2>"$WORK/logs/hop-build.log"; then
+		log "one loopback TCP hop (bench/hop.c)"
+		HOP_N=200000
+		[ "$QUICK" = 1 ] && HOP_N=50000
+		timeout 120 "$WORK/hop" "$HOP_N" >"$WORK/hop.out" 2>"$WORK/logs/hop.log" ||
+			note "hop: exited with an error: $(tail -3 "$WORK/logs/hop.log" | tr '\n' ' ')"
+	else
+		note "hop: build failed: $(head -5 "$WORK/logs/hop-build.log" | tr '\n' ' ')"
+	fi
+fi
 
 # ---------------------------------------------------------------- the microbenchmark
 if ! wanted micro; then
