@@ -9,7 +9,8 @@
 #      add at most PER_CONN_MAX_KB each (about 1 KiB: a stack entry and a
 #      session);
 #   3. after they are closed, holding N again reuses the freed entries: VmRSS
-#      grows by less than a tenth of what the first N added.
+#      grows by less than a quarter of what the first N added (fresh stack
+#      entries alone would be about a third: 504 of ~1400 bytes each).
 # RSS bounds with a wide margin, no timing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -65,7 +66,7 @@ wait_for 60 all_closed || fail "connections not closed after the client left: $(
 rss_closed=$(rss_kb "$TG_PID")
 rss2=$(hold_round hold2)
 log "after closing: VmRSS $rss_closed KiB; $N held again: $rss2 KiB (+$((rss2 - rss1)) KiB over the first round)"
-[ $((rss2 - rss1)) -lt $(( (rss1 - idle) / 10 + 256 )) ] ||
+[ $((rss2 - rss1)) -lt $(( (rss1 - idle) / 4 )) ] ||
 	fail "holding $N connections again grew VmRSS by $((rss2 - rss1)) KiB: freed entries are not reused"
 active=$(stat_value tcp.connections_active)
 stop_bg hold2
