@@ -17,11 +17,27 @@
  * always (glibc serves sizes under its adaptive mmap threshold from the heap
  * and clears them), so the pools ask the kernel directly. MAP_NORESERVE:
  * the reservation is not counted against overcommit for pages never used.
+ *
+ * Under AddressSanitizer the pools come from calloc() instead, so an index
+ * past a pool's end still hits a redzone (fuzzing, test-sanitize); ASan
+ * maps large blocks fresh and does not clear them, so they stay lazy too.
  */
 #include "stack/lazy_mem.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LAZY_MEM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LAZY_MEM_ASAN 1
+#endif
+#endif
+#ifndef LAZY_MEM_ASAN
+#define LAZY_MEM_ASAN 0
+#endif
 
 /**
  * lazy_mem_alloc() - reserve zeroed memory that is resident only once written
@@ -37,6 +53,8 @@ void *lazy_mem_alloc(size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (LAZY_MEM_ASAN)
+		return calloc(1, size);
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
@@ -49,6 +67,8 @@ void *lazy_mem_alloc(size_t size)
  */
 void lazy_mem_free(void *p, size_t size)
 {
-	if (p)
+	if (LAZY_MEM_ASAN)
+		free(p);
+	else if (p)
 		munmap(p, size);
 }
