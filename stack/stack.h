@@ -215,7 +215,8 @@ extern const char *const stack_cc_names[STACK_CC__COUNT];
  * @prefix_len:		on-link prefix length of @addr (e.g. 24)
  * @mac:		the stack's MAC address
  * @mtu:		link MTU (IP packet size), e.g. 1500; sets the MSS (RFC 6691)
- * @max_conns:		connection table size (pool allocated at start)
+ * @max_conns:		connection table size (pool reserved at start; an
+ *			entry is resident once first used)
  * @isn_key:		secret for RFC 6528 ISNs; all-zero = draw from getrandom()
  * @isn_fixed:		test hook: if nonzero, every ISN is this value (for
  *			sequence wraparound tests); never set in production
@@ -232,7 +233,8 @@ extern const char *const stack_cc_names[STACK_CC__COUNT];
  * @keepalive_count:	unanswered probes before TCP_EV_TIMEOUT (0: 9)
  * @ooo_per_conn:	out-of-order chunks (one MSS each) held per connection
  *			(0: 1024)
- * @ooo_pool:		chunks for the whole stack, allocated at start
+ * @ooo_pool:		chunks for the whole stack, reserved at start
+ *			(resident once first used)
  *			(0: min(max_conns * ooo_per_conn, 8192))
  * @cc:			congestion control (zero: CUBIC)
  * @glean_on_link:	learn on-link neighbours' MACs from every received

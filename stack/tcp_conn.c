@@ -4,10 +4,16 @@
  *
  * Theory of operation
  * -------------------
- * The table owns a pool of cfg.max_conns struct tcp_conn allocated once in
- * tcp_table_create(); nothing is allocated per packet or per connection. Free
- * entries sit on a singly linked free list. Live connections are found by
- * their 4-tuple in a chained hash (power-of-two buckets, at least max_conns).
+ * The table owns a pool of cfg.max_conns struct tcp_conn reserved once in
+ * tcp_table_create(); nothing is allocated per packet or per connection.
+ * The pool, the hash buckets and the timer heap are lazy_mem.c mappings, so
+ * an entry costs resident memory only once it has been used: tcp_conn_alloc()
+ * takes a freed entry from the free list first and otherwise the next
+ * never-used one (the bump index pool_used), and the free list holds only
+ * entries that were used before. An idle table sized for 100 000 connections
+ * is therefore a few pages, and it grows with the peak of connections held.
+ * Live connections are found by their 4-tuple in a chained hash
+ * (power-of-two buckets, at least max_conns).
  *
  * Lifetime: tcp_conn_alloc() (a SYN for no connection) → ... →
  * tcp_conn_close() (RFC 9293 CLOSED), which sends TCP_EV_CLOSED if the
@@ -39,6 +45,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "stack/lazy_mem.h"
 #include "stack/tcp_internal.h"
 
 const char *const tcp_state_names[TCP_S__COUNT] = {
@@ -75,16 +82,13 @@ struct tcp_table *tcp_table_create(struct stack *s, char *err, size_t errlen)
 	t->max_conns = n;
 	for (t->nbuckets = 1; t->nbuckets < n && t->nbuckets < (1u << 30); )
 		t->nbuckets <<= 1;
-	t->pool = calloc(n, sizeof(*t->pool));
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	t->heap = calloc(n, sizeof(*t->heap));
+	/* reserved, not touched: entries become resident as tcp_conn_alloc()
+	 * first hands them out */
+	t->pool = lazy_mem_alloc((size_t)n * sizeof(*t->pool));
+	t->buckets = lazy_mem_alloc((size_t)t->nbuckets * sizeof(*t->buckets));
+	t->heap = lazy_mem_alloc((size_t)n * sizeof(*t->heap));
 	if (!t->pool || !t->buckets || !t->heap)
 		goto nomem;
-	for (uint32_t i = n; i-- > 0; ) {
-		t->pool[i].lnext = t->free;
-		t->pool[i].heap_idx = UINT32_MAX;
-		t->free = &t->pool[i];
-	}
 	t->tw_max = n / 4 ? n / 4 : 1;
 	memcpy(t->isn_key, s->cfg.isn_key, 16);
 	/* RFC 6528 §3: a secret the attacker cannot guess */
@@ -120,9 +124,9 @@ void tcp_table_destroy(struct tcp_table *t)
 	if (!t)
 		return;
 	tcp_reasm_pool_free(t);
-	free(t->pool);
-	free(t->buckets);
-	free(t->heap);
+	lazy_mem_free(t->pool, (size_t)t->max_conns * sizeof(*t->pool));
+	lazy_mem_free(t->buckets, (size_t)t->nbuckets * sizeof(*t->buckets));
+	lazy_mem_free(t->heap, (size_t)t->max_conns * sizeof(*t->heap));
 	free(t);
 }
 
@@ -174,6 +178,28 @@ struct tcp_conn *tcp_conn_lookup(struct stack *s, const struct tcp_tuple *tu)
 }
 
 /**
+ * tcp_conn_take() - a pool entry: a freed one, else the next never-used one
+ * @t:	the table
+ *
+ * Reusing freed entries first keeps the resident part of the pool at the
+ * peak number of entries held at once.
+ *
+ * Return: the entry, or NULL if all max_conns are in use
+ */
+static struct tcp_conn *tcp_conn_take(struct tcp_table *t)
+{
+	struct tcp_conn *c = t->free;
+
+	if (c) {
+		t->free = c->lnext;
+		return c;
+	}
+	if (t->pool_used < t->max_conns)
+		return &t->pool[t->pool_used++];
+	return NULL;
+}
+
+/**
  * tcp_conn_alloc() - take a pool entry for a new connection and hash it
  * @s:	the stack
  * @tu:	its tuple
@@ -183,12 +209,11 @@ struct tcp_conn *tcp_conn_lookup(struct stack *s, const struct tcp_tuple *tu)
 struct tcp_conn *tcp_conn_alloc(struct stack *s, const struct tcp_tuple *tu)
 {
 	struct tcp_table *t = s->tcp;
-	struct tcp_conn *c = t->free;
+	struct tcp_conn *c = tcp_conn_take(t);
 	uint32_t b;
 
 	if (!c)
 		return NULL;
-	t->free = c->lnext;
 	memset(c, 0, sizeof(*c));
 	c->s = s;
 	c->tuple = *tu;
@@ -388,7 +413,7 @@ size_t stack_for_each_conn(struct stack *s,
 	struct tcp_table *t = s->tcp;
 	size_t n = 0;
 
-	for (uint32_t i = 0; i < t->max_conns; i++) {
+	for (uint32_t i = 0; i < t->pool_used; i++) {	/* the rest was never used */
 		struct tcp_conn *c = &t->pool[i];
 
 		if (c->state == TCP_S_CLOSED || (c->flags & (TCP_CF_DEAD | TCP_CF_APP_GONE)))

@@ -257,8 +257,10 @@ struct tcp_conn {
 
 /**
  * struct tcp_table - the connection table and its timers (tcp_conn.c)
- * @pool:		max_conns entries, allocated at start
- * @free:		free list
+ * @pool:		max_conns entries, reserved at start (lazy_mem.c)
+ * @pool_used:		entries [0, pool_used) were handed out at least once;
+ *			the others are untouched (not resident)
+ * @free:		free list (only entries below @pool_used)
  * @reap:		connections closed during this entry point, freed at its end
  * @buckets:		hash of the 4-tuple, @nbuckets (power of two)
  * @heap:		min-heap of connections by heap_key (tcp_timer.c), @heap_len used
@@ -289,7 +291,7 @@ struct tcp_ooo_chunk {
 
 struct tcp_table {
 	struct tcp_conn *pool;
-	uint32_t max_conns;
+	uint32_t max_conns, pool_used;
 	struct tcp_conn *free;
 	struct tcp_conn *reap;
 	struct tcp_conn **buckets;
@@ -306,12 +308,14 @@ struct tcp_table {
 	unsigned depth;
 	/* --- receive side: out-of-order chunk pool (tcp_reasm.c) ---
 	 * @ooo_pool, @ooo_data: ooo_total chunks and their ooo_chunk-byte buffers
-	 * @ooo_free:		free chunks; @ooo_used taken
+	 * @ooo_free:		free chunks (used before); @ooo_used taken
+	 * @ooo_fresh:		chunks [0, ooo_fresh) were handed out at least
+	 *			once; the others are untouched (not resident)
 	 * @ooo_per_conn:	cap per connection (cfg.ooo_per_conn or default)
 	 */
 	struct tcp_ooo_chunk *ooo_pool, *ooo_free;
 	uint8_t *ooo_data;
-	uint32_t ooo_total, ooo_used, ooo_per_conn;
+	uint32_t ooo_total, ooo_used, ooo_fresh, ooo_per_conn;
 	uint16_t ooo_chunk;
 };
 

@@ -8,9 +8,11 @@
  * In-order bytes never stop here: tcp_in.c hands them from the frame straight
  * to ops.deliver(). Only data that arrives beyond RCV.NXT (a hole before it)
  * is copied, into chunks of the stack-wide pool that tcp_reasm_pool_init()
- * allocates once at stack_create(): tcp_table.ooo_total chunks of ooo_chunk
- * bytes (our MSS, MTU - 40), threaded on a free list. Nothing is allocated
- * per packet.
+ * reserves once at stack_create(): tcp_table.ooo_total chunks of ooo_chunk
+ * bytes (our MSS, MTU - 40). Nothing is allocated per packet. The pool is a
+ * lazy_mem.c mapping and is not walked at start: a chunk comes from the free
+ * list of chunks used before, else it is the next never-used one (bump index
+ * ooo_fresh), so an idle stack holds none of it resident.
  *
  * A connection's chunks form one singly linked list sorted by sequence
  * number; chunks never overlap. A segment larger than a chunk (GSO from an
@@ -41,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stack/lazy_mem.h"
 #include "stack/tcp_internal.h"
 
 /**
@@ -65,17 +68,12 @@ int tcp_reasm_pool_init(struct tcp_table *t, const struct stack_config *cfg,
 	}
 	t->ooo_total = (uint32_t)total;
 	t->ooo_chunk = (uint16_t)(cfg->mtu - 40u);
-	t->ooo_pool = calloc(t->ooo_total, sizeof(*t->ooo_pool));
-	t->ooo_data = malloc((size_t)t->ooo_total * t->ooo_chunk);
+	t->ooo_pool = lazy_mem_alloc((size_t)t->ooo_total * sizeof(*t->ooo_pool));
+	t->ooo_data = lazy_mem_alloc((size_t)t->ooo_total * t->ooo_chunk);
 	if (!t->ooo_pool || !t->ooo_data) {
 		snprintf(err, errlen, "tcp: out of memory for %u out-of-order chunks",
 			 t->ooo_total);
 		return -1;
-	}
-	for (uint32_t i = t->ooo_total; i-- > 0; ) {
-		t->ooo_pool[i].data = t->ooo_data + (size_t)i * t->ooo_chunk;
-		t->ooo_pool[i].next = t->ooo_free;
-		t->ooo_free = &t->ooo_pool[i];
 	}
 	return 0;
 }
@@ -86,8 +84,8 @@ int tcp_reasm_pool_init(struct tcp_table *t, const struct stack_config *cfg,
  */
 void tcp_reasm_pool_free(struct tcp_table *t)
 {
-	free(t->ooo_pool);
-	free(t->ooo_data);
+	lazy_mem_free(t->ooo_pool, (size_t)t->ooo_total * sizeof(*t->ooo_pool));
+	lazy_mem_free(t->ooo_data, (size_t)t->ooo_total * t->ooo_chunk);
 	t->ooo_pool = NULL;
 	t->ooo_data = NULL;
 }
@@ -109,18 +107,25 @@ static void tcp_reasm_put(struct tcp_conn *c, struct tcp_ooo_chunk *k)
 }
 
 /**
- * tcp_reasm_get() - take one chunk from the pool
+ * tcp_reasm_get() - take one chunk from the pool: a freed one, else the next
+ * never-used one
  * @c:	the connection
  *
- * Return: the chunk (the caller checked the limits)
+ * Return: the chunk (the caller checked the limits, so ooo_used < ooo_total
+ *	   and one of the two exists)
  */
 static struct tcp_ooo_chunk *tcp_reasm_get(struct tcp_conn *c)
 {
 	struct tcp_table *t = c->s->tcp;
 	struct tcp_ooo_chunk *k = t->ooo_free;
 
-	assert(k);
-	t->ooo_free = k->next;
+	if (k) {
+		t->ooo_free = k->next;
+	} else {
+		assert(t->ooo_fresh < t->ooo_total);
+		k = &t->ooo_pool[t->ooo_fresh];
+		k->data = t->ooo_data + (size_t)t->ooo_fresh++ * t->ooo_chunk;
+	}
 	t->ooo_used++;
 	c->ooo_n++;
 	return k;

@@ -165,6 +165,32 @@ Test(tcp_handshake, table_full_drops_syn)
 	cr_assert_eq(th.syn_calls, TH_MAX_CONNS);
 }
 
+/*
+ * The pool hands out never-used entries and reuses freed ones (tcp_conn.c):
+ * a full table still takes a SYN once one entry is freed, and only one.
+ */
+Test(tcp_handshake, table_full_takes_a_syn_again_after_a_close)
+{
+	for (int i = 0; i < TH_MAX_CONNS; i++) {
+		th_send_opts((uint16_t)(TH_CPORT + i), S, TH_CISN, 0, 65535, NULL, 0, NULL, 0, false);
+		th_expect(NULL, S | A, TH_ISS, TH_CISN + 1, 65535, 0);
+	}
+	/* RFC 9293 §3.10.7.4 first check: an in-window RST in SYN-RECEIVED closes it */
+	th_send_opts(TH_CPORT + 3, R, TH_CISN + 1, 0, 65535, NULL, 0, NULL, 0, false);
+	th_expect_none();
+	cr_assert_eq(stack_stats(th.s)->connections_active, TH_MAX_CONNS - 1);
+	th_send_opts(TH_CPORT + 100, S, TH_CISN, 0, 65535, NULL, 0, NULL, 0, false);
+	th_expect(NULL, S | A, TH_ISS, TH_CISN + 1, 65535, 0);
+	th_send_opts(TH_CPORT + 101, S, TH_CISN, 0, 65535, NULL, 0, NULL, 0, false);
+	th_expect_none();
+	cr_assert_eq(stack_stats(th.s)->syn_dropped, 1);
+	cr_assert_eq(th.syn_calls, TH_MAX_CONNS + 1);
+	cr_assert_eq(stack_stats(th.s)->connections_active, TH_MAX_CONNS);
+	/* the new connection sits in the freed entry and completes its handshake */
+	th_send_opts(TH_CPORT + 100, A, TH_CISN + 1, TH_ISS + 1, 65535, NULL, 0, NULL, 0, false);
+	cr_assert_eq(th_count_ev(TCP_EV_ESTABLISHED), 1);
+}
+
 Test(tcp_handshake, bad_ack_in_syn_received_gets_rst)
 {
 	th_send(S, TH_CISN, 0, 65535, NULL, 0);

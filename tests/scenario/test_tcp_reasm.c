@@ -421,6 +421,33 @@ Test(tcp_reasm, stack_wide_cap_counted_drop_then_completes)
 	cap_run();
 }
 
+/*
+ * The chunk pool hands out freed chunks first and never-used ones after them
+ * (tcp_reasm.c): a pool of 3 whose first chunk was used and freed again
+ * holds exactly 3 islands, each with its own bytes, then drops the fourth.
+ */
+Test(tcp_reasm, freed_and_never_used_chunks_hold_their_own_bytes)
+{
+	struct th_seg seg;
+
+	cap_setup(0, 3);
+	th_send(A, C + 100, I, 65535, stream + 100, 100);	/* first never-used chunk */
+	th_send(A, C, I, 65535, stream, 100);			/* drains it: freed */
+	cr_assert_eq(th.rx_len, 200);
+	for (uint32_t off = 300; off <= 700; off += 200)	/* the freed one, then two new */
+		th_send(A, C + off, I, 65535, stream + off, 100);
+	th_send(A, C + 900, I, 65535, stream + 900, 100);	/* pool full */
+	cr_assert_eq(stack_stats(th.s)->drop_tcp_ooo_full, 1);
+	for (uint32_t off = 200; off <= 800; off += 200)
+		th_send(A, C + off, I, 65535, stream + off, 100);
+	cr_assert_eq(th.rx_len, 900);
+	th_send(A, C + 900, I, 65535, stream + 900, 100);	/* the retransmission */
+	cr_assert_eq(th.rx_len, 1000);
+	cr_assert_eq(memcmp(th.rx, stream, 1000), 0);
+	while (th_pop(&seg))
+		;
+}
+
 Test(tcp_reasm, large_segment_split_over_chunks)
 {
 	/* 4000 bytes out of order: 3 chunks of 1460; per-connection cap 2 drops it */
