@@ -33,9 +33,9 @@
  *     is processed as usual. Overlaps keep the first queued copy; in-order
  *     bytes go straight to the application. Caps: cfg.ooo_per_conn chunks
  *     (one MSS each, default 1024) per connection and cfg.ooo_pool for the
- *     stack (default min(max_conns * ooo_per_conn, 8192), reserved at start,
- *     resident as used); a
- *     segment that does not fit is dropped whole (drop_tcp_ooo_full) and the
+ *     stack (default min(max_conns * ooo_per_conn, 8192), reserved at
+ *     start, resident as used); a segment that does not fit is dropped
+ *     whole (drop_tcp_ooo_full) and the
  *     client retransmits it. Queued data the application does not take
  *     stays queued (SACKed, not acknowledged) and is offered again at the
  *     next segment or tcp_window_update(). A bare ACK beyond RCV.NXT is not
