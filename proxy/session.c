@@ -6,12 +6,26 @@
  *
  * A session pairs a stack connection (struct tcp_conn, the client side) with a
  * non-blocking kernel TCP socket to a backend. tcpgate holds no stream data of
- * its own: the kernel socket is the buffer in both directions (DESIGN.md §2).
+ * its own beyond one wake-up: the kernel socket is the buffer in both
+ * directions (DESIGN.md §2).
  *
- *   client -> backend: ops.deliver() sends the in-order bytes straight from the
- *	frame into the backend socket and reports what the kernel took; the
- *	window offered to the client is what ops.rcv_space() computes from the
- *	socket's free send space, so a slow backend pauses the client.
+ *   client -> backend: ops.deliver() sends large deliveries (GSO frames)
+ *	straight from the frame into the backend socket and reports what the
+ *	kernel took. Small ones (< STAGE_SMALL, one MSS each without
+ *	offloads) are copied into the session's stage (stage.c, a buffer from
+ *	a bounded per-worker pool) and the session goes on the deferred list
+ *	(D_SEND): session_flush() sends everything staged with one send() at
+ *	the end of the wake-up. Staged bytes always go before any later byte
+ *	(a large delivery sends them first), the client's FIN becomes
+ *	shutdown(SHUT_WR) only once none is left, and what a short send()
+ *	leaves stays staged until EPOLLOUT (SF_SND_BLOCKED). With the pool
+ *	exhausted, deliveries are sent directly. The window offered to the
+ *	client is what ops.rcv_space() computes from the socket's free send
+ *	space minus the staged bytes, so a slow backend pauses the client and
+ *	staging only takes what the socket will take. The send queue is an
+ *	estimate (last SIOCOUTQ plus bytes sent since, never too small),
+ *	read again only when it matters: past a quarter of the limit (once
+ *	per wake-up) and on EPOLLOUT.
  *   backend -> client: received bytes stay in the backend socket's receive
  *	queue until the client acknowledges them. SIOCINQ tells how many are
  *	held (counted from the oldest unacknowledged byte, because we only ever
@@ -36,12 +50,17 @@
  *   connect succeeded: the PROXY protocol header (proxy_proto.c) is written
  *	first, before tcp_accept() lets the client send anything
  *   TCP_EV_ESTABLISHED: start announcing backend bytes
- *   TCP_EV_PEER_FIN: shutdown(SHUT_WR) on the backend      (CLIENT_FIN)
+ *   TCP_EV_PEER_FIN: shutdown(SHUT_WR) on the backend, after the staged
+ *	bytes                                               (CLIENT_FIN)
  *   backend EOF: announce the final count, tcp_shutdown()  (BACKEND_EOF)
- *   TCP_EV_RESET / TCP_EV_TIMEOUT: backend closed with RST (SO_LINGER {1,0})
+ *   TCP_EV_RESET / TCP_EV_TIMEOUT: backend closed with RST (SO_LINGER {1,0}),
+ *	staged bytes dropped with it (so on every reset path)
  *   backend RST / error, idle timeout, drain deadline: RST both sides
  *   TCP_EV_CLOSED: close the backend if still open; the session is freed
- *	after the current batch (never inside a callback)
+ *	after the current batch (never inside a callback). Staged bytes the
+ *	kernel would not take yet keep the socket open without the
+ *	connection (SF_LINGER) until they are sent, or until the idle
+ *	timeout or the drain deadline resets it
  *
  * Every way out goes through session_teardown(). Each path notes why with
  * session_note_end(); on a listener with log = true, session_release(), the
@@ -68,8 +87,9 @@
  * millisecond until it does (the kernel would not wake us again).
  *
  * Memory: sessions come from a free list that grows in chunks of
- * SESSION_CHUNK, up to defaults.max_connections; nothing is allocated per
- * packet.
+ * SESSION_CHUNK, up to defaults.max_connections; staging buffers from a pool
+ * of at most SESSION_STAGE_BUFS per worker, held only while bytes are staged;
+ * nothing is allocated per packet.
  *
  * Limits: defaults.max_connections (this table and the stack's pool, and
  * with several workers a counter they share), the listener's
