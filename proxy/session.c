@@ -767,7 +767,7 @@ static size_t session_space_left(struct session *s, bool fresh)
 {
 	size_t limit = s->sndbuf / 2, queued;
 
-	if (fresh || (s->outq_est > limit / 4 && s->outq_wake != s->st->wake)) {
+	if (fresh || !limit || (s->outq_est > limit / 4 && s->outq_wake != s->st->wake)) {
 		session_outq_refresh(s);
 		limit = s->sndbuf / 2;
 	}
