@@ -11,7 +11,11 @@
 #     segments); the backend reads slowly and answers only after EOF. Every
 #     backend connection must get exactly one client's bytes (SHA-256), then
 #     EOF, and every client the backend's answer.
-#  3. /metrics has the staging counters, equal to /stats.
+#  3. the backend closes first (answer, then SHUT_WR); 4 clients read to EOF and
+#     only then send 1 MiB each in small writes + FIN, so the client's FIN
+#     ends the connection (FIN-WAIT-2 -> TIME-WAIT) in the same input as the
+#     last staged bytes: those must reach the backend before its socket closes.
+#  4. /metrics has the staging counters, equal to /stats.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tg_init
@@ -22,13 +26,19 @@ N_SMALL=8
 SMALL=$((2 * 1024 * 1024))
 REPLY=$((1024 * 1024))
 TG_OFFLOAD=false
-read -r BPORT SPORT < <(free_ports 2 | xargs)
+N_LAST=4
+LAST=$((1024 * 1024))
+read -r BPORT SPORT LPORT < <(free_ports 3 | xargs)
 # ~12 MiB/s after 1 s without reading at all
 start_backend bulk "$BPORT" --send "$BACK" --slow --slow-delay 1 --slow-chunk 262144 --slow-interval 0.02
 # 8 connections, each read 64 KiB every 10 ms, reply after EOF
 start_backend small "$SPORT" --conns "$N_SMALL" --halfclose --send "$REPLY" \
 	--slow --slow-chunk 65536 --slow-interval 0.01
-tg_config "$(tg_listener bulk 5001 roundrobin "$BPORT")" "$(tg_listener small 5002 roundrobin "$SPORT")"
+# 4 connections: answer 64 KiB and SHUT_WR first, then read slowly until EOF
+start_backend last "$LPORT" --conns "$N_LAST" --reply-first --send 65536 \
+	--slow --slow-chunk 65536 --slow-interval 0.01
+tg_config "$(tg_listener bulk 5001 roundrobin "$BPORT")" "$(tg_listener small 5002 roundrobin "$SPORT")" \
+	"$(tg_listener last 5003 roundrobin "$LPORT")"
 grep -q 'offload = false;' "$TG_CFG" || fail "test bug: offload not off"
 tg_start
 tg_wait_stats
@@ -77,6 +87,24 @@ for ((i = 0; i < N_SMALL; i++)); do
 done
 [ -n "$want_back" ] || fail "no backend report"
 
+# --- 3. the client's FIN closes the connection right behind staged bytes --------
+for ((i = 0; i < N_LAST; i++)); do
+	start_bg "l$i" ip netns exec "$TG_NS" "$PY" "$TOOLS/client.py" "$TG_VIP" 5003 \
+		--send "$LAST" --recv-first --write-size 700 --timeout 60
+done
+for ((i = 0; i < N_LAST; i++)); do
+	wait_bg "l$i" 200 || fail "client l$i failed: $(cat "$TG_DIR/l$i.log")"
+done
+wait_bg last 60 || fail "backend-closes-first backend did not finish: $(cat "$TG_DIR/last.log")"
+lreps=$(grep -c '^{' "$TG_DIR/last.log")
+[ "$lreps" = "$N_LAST" ] || fail "backend served $lreps connections, expected $N_LAST"
+for ((i = 0; i < N_LAST; i++)); do
+	c=$(grep '^{' "$TG_DIR/l$i.log")
+	[ "$(json_get recv_bytes <<<"$c")" = 65536 ] || fail "client l$i got $(json_get recv_bytes <<<"$c") bytes first"
+	grep -q "\"recv_bytes\": $LAST, \"recv_sha256\": \"$(json_get sent_sha256 <<<"$c")\"" "$TG_DIR/last.log" ||
+		fail "client l$i's bytes reached no backend connection intact: $c / $(cat "$TG_DIR/last.log")"
+done
+
 # --- counters -----------------------------------------------------------------
 zero() { [ "$(stat_value tcp.connections_active)" = 0 ]; }
 wait_for 15 zero || fail "tcp.connections_active = $(stat_value tcp.connections_active) afterwards"
@@ -88,6 +116,8 @@ sends=$(g listeners.0.staged_sends)
 log "bulk: $staged of ~$segs segments staged, $sends send() calls carried them"
 [ "$(g listeners.0.bytes_in)" = "$SIZE" ] || fail "listener bulk bytes_in = $(g listeners.0.bytes_in)"
 [ "$(g listeners.1.bytes_in)" = $((N_SMALL * SMALL)) ] || fail "listener small bytes_in = $(g listeners.1.bytes_in)"
+[ "$(g listeners.2.bytes_in)" = $((N_LAST * LAST)) ] || fail "listener last bytes_in = $(g listeners.2.bytes_in)"
+log "backend closes first: $(g listeners.2.staged_deliveries) deliveries staged"
 [ "$(g interface.rx_gso_frames)" = 0 ] || fail "offload off, yet $(g interface.rx_gso_frames) GSO frames"
 [ "$staged" -ge 1000 ] || fail "only $staged deliveries staged (offload off: ~$segs segments)"
 [ "$sends" -ge 1 ] && [ "$sends" -le "$staged" ] || fail "staged_sends = $sends for $staged staged deliveries"
@@ -100,4 +130,4 @@ grep -q "^tcpgate_listener_staged_deliveries_total{listener=\"bulk\"} $staged\$"
 grep -q "^tcpgate_listener_staged_sends_total{listener=\"bulk\"} $sends\$" <<<"$m" ||
 	fail "/metrics: $(grep staged_sends <<<"$m")"
 tg_alive || fail "tcpgate died"
-pass "48 MiB through a slow reader ($staged segments staged, $sends sends), $N_SMALL × data+FIN in small writes"
+pass "48 MiB through a slow reader ($staged segments staged, $sends sends), $N_SMALL × data+FIN in small writes, $N_LAST × the client's FIN closing"
