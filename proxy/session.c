@@ -473,6 +473,7 @@ static void session_release(struct session *s)
 	struct session_table *st = s->st;
 
 	assert(!s->conn && s->fd < 0 && !s->in_defer);
+	assert(!s->stage.buf);	/* every way out sends or drops the staged bytes */
 	if (s->l->conf->log)
 		session_log_close(s);
 	LSTAT_DEC(s->l, connections_active);
