@@ -103,6 +103,8 @@ struct listener_stats {
 	uint64_t connections_active, connections_total, connections_refused;
 	uint64_t bytes_in, bytes_out;
 	uint64_t halfclosed_timeouts, lifetime_expired;	/* sessions reset */
+	uint64_t staged_deliveries;	/* client segments copied to a session's stage */
+	uint64_t staged_sends;		/* send() calls that carried staged bytes */
 };
 
 /**

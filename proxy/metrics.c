@@ -88,6 +88,9 @@ static const struct metric_def listener_defs[] = {
 	LS(connections_refused, "listener_connections_refused_total", "Connections refused by a listener", 1),
 	LS(bytes_in, "listener_in_bytes_total", "Bytes from clients to backends", 1),
 	LS(bytes_out, "listener_out_bytes_total", "Bytes from backends to clients", 1),
+	LS(staged_deliveries, "listener_staged_deliveries_total",
+	   "Small client segments copied to staging instead of a send() each", 1),
+	LS(staged_sends, "listener_staged_sends_total", "send() calls that carried staged client bytes", 1),
 };
 
 #define BS(f, n, h, c) { n, h, c, offsetof(struct backend_stats, f) }

@@ -6,12 +6,26 @@
  *
  * A session pairs a stack connection (struct tcp_conn, the client side) with a
  * non-blocking kernel TCP socket to a backend. tcpgate holds no stream data of
- * its own: the kernel socket is the buffer in both directions (DESIGN.md §2).
+ * its own beyond one wake-up: the kernel socket is the buffer in both
+ * directions (DESIGN.md §2).
  *
- *   client -> backend: ops.deliver() sends the in-order bytes straight from the
- *	frame into the backend socket and reports what the kernel took; the
- *	window offered to the client is what ops.rcv_space() computes from the
- *	socket's free send space, so a slow backend pauses the client.
+ *   client -> backend: ops.deliver() sends large deliveries (GSO frames)
+ *	straight from the frame into the backend socket and reports what the
+ *	kernel took. Small ones (< STAGE_SMALL, one MSS each without
+ *	offloads) are copied into the session's stage (stage.c, a buffer from
+ *	a bounded per-worker pool) and the session goes on the deferred list
+ *	(D_SEND): session_flush() sends everything staged with one send() at
+ *	the end of the wake-up. Staged bytes always go before any later byte
+ *	(a large delivery sends them first), the client's FIN becomes
+ *	shutdown(SHUT_WR) only once none is left, and what a short send()
+ *	leaves stays staged until EPOLLOUT (SF_SND_BLOCKED). With the pool
+ *	exhausted, deliveries are sent directly. The window offered to the
+ *	client is what ops.rcv_space() computes from the socket's free send
+ *	space minus the staged bytes, so a slow backend pauses the client and
+ *	staging only takes what the socket will take. The send queue is an
+ *	estimate (last SIOCOUTQ plus bytes sent since, never too small),
+ *	read again only when it matters: past a quarter of the limit (once
+ *	per wake-up) and on EPOLLOUT.
  *   backend -> client: received bytes stay in the backend socket's receive
  *	queue until the client acknowledges them. SIOCINQ tells how many are
  *	held (counted from the oldest unacknowledged byte, because we only ever
@@ -36,12 +50,17 @@
  *   connect succeeded: the PROXY protocol header (proxy_proto.c) is written
  *	first, before tcp_accept() lets the client send anything
  *   TCP_EV_ESTABLISHED: start announcing backend bytes
- *   TCP_EV_PEER_FIN: shutdown(SHUT_WR) on the backend      (CLIENT_FIN)
+ *   TCP_EV_PEER_FIN: shutdown(SHUT_WR) on the backend, after the staged
+ *	bytes                                               (CLIENT_FIN)
  *   backend EOF: announce the final count, tcp_shutdown()  (BACKEND_EOF)
- *   TCP_EV_RESET / TCP_EV_TIMEOUT: backend closed with RST (SO_LINGER {1,0})
+ *   TCP_EV_RESET / TCP_EV_TIMEOUT: backend closed with RST (SO_LINGER {1,0}),
+ *	staged bytes dropped with it (so on every reset path)
  *   backend RST / error, idle timeout, drain deadline: RST both sides
  *   TCP_EV_CLOSED: close the backend if still open; the session is freed
- *	after the current batch (never inside a callback)
+ *	after the current batch (never inside a callback). Staged bytes the
+ *	kernel would not take yet keep the socket open without the
+ *	connection (SF_LINGER) until they are sent, or until the idle
+ *	timeout or the drain deadline resets it
  *
  * Every way out goes through session_teardown(). Each path notes why with
  * session_note_end(); on a listener with log = true, session_release(), the
@@ -68,8 +87,9 @@
  * millisecond until it does (the kernel would not wake us again).
  *
  * Memory: sessions come from a free list that grows in chunks of
- * SESSION_CHUNK, up to defaults.max_connections; nothing is allocated per
- * packet.
+ * SESSION_CHUNK, up to defaults.max_connections; staging buffers from a pool
+ * of at most SESSION_STAGE_BUFS per worker, held only while bytes are staged;
+ * nothing is allocated per packet.
  *
  * Limits: defaults.max_connections (this table and the stack's pool, and
  * with several workers a counter they share), the listener's
@@ -100,11 +120,13 @@
 #include "proxy/health.h"
 #include "proxy/log.h"
 #include "proxy/proxy_proto.h"
+#include "proxy/stage.h"
 
 #define SESSION_CHUNK		256
 #define SESSION_TOUCH_US	1000000ULL	/* LRU move granularity */
 #define SESSION_WATCH_US	1000ULL		/* window watch poll interval */
 #define SESSION_SCRATCH_MAX	(64U << 20)	/* fallback peek buffer bound */
+#define SESSION_STAGE_BUFS	64		/* staging buffers per worker (4 MiB) */
 
 /* Session flags */
 enum {
@@ -117,12 +139,15 @@ enum {
 	SF_WND_BLOCKED	= 1u << 6,	/* window to the client closed by us */
 	SF_WATCHED	= 1u << 7,	/* on the window watch list */
 	SF_DEAD		= 1u << 8,	/* CLOSED seen: free after the batch */
+	SF_SHUT_WR	= 1u << 9,	/* shutdown(SHUT_WR) done on the backend */
+	SF_LINGER	= 1u << 10,	/* CLOSED seen, staged bytes still to send */
 };
 
 /* Deferred actions (need a tcp_*() call, so not from inside a callback) */
 enum {
 	D_PUMP		= 1u << 0,	/* announce backend bytes / EOF */
 	D_ABORT		= 1u << 1,	/* RST both sides */
+	D_SEND		= 1u << 2,	/* send the staged client bytes */
 };
 
 /* How a session ends (or one side of it) */
@@ -162,6 +187,10 @@ struct dlist {
  * @ev_cur:	epoll interest currently registered (0: not registered)
  * @l, @b:	listener and backend
  * @sndbuf:	SO_SNDBUF of @fd, refreshed when the window gets tight
+ * @outq_est:	bytes queued in @fd's send queue, never less than the truth:
+ *		the last SIOCOUTQ reading plus every byte sent since
+ * @outq_wake:	wake-up (session_table.wake) of that reading
+ * @stage:	client bytes taken but not yet sent to @fd (stage.c)
  * @announced:	bytes announced with tcp_send_avail(), minus those acked since
  * @peek_off:	the kernel's SO_PEEK_OFF of @fd as we track it, -1 unset
  * @started:	creation time
@@ -193,6 +222,9 @@ struct session {
 	struct listener *l;
 	struct backend *b;
 	size_t sndbuf;
+	size_t outq_est;
+	uint64_t outq_wake;
+	struct stage stage;
 	size_t announced;
 	int32_t peek_off;
 	stack_time_us started;
@@ -219,6 +251,8 @@ struct session {
  * @lt:		listeners
  * @epfd:	the worker's epoll instance
  * @now:	time of the current wake-up
+ * @wake:	counts wake-ups (session_set_now() calls)
+ * @stage_pool:	staging buffers of this worker's sessions
  * @connect_timeout_us, @idle_timeout_us: from defaults
  * @halfclosed_us, @lifetime_us: from defaults, 0 = none
  * @retries:	further backends tried after a failed connect
@@ -247,6 +281,8 @@ struct session_table {
 	struct listener_table *lt;
 	int epfd;
 	stack_time_us now;
+	uint64_t wake;
+	struct stage_pool *stage_pool;
 	stack_time_us connect_timeout_us, idle_timeout_us;
 	stack_time_us halfclosed_us, lifetime_us;
 	unsigned retries;
@@ -437,6 +473,7 @@ static void session_release(struct session *s)
 	struct session_table *st = s->st;
 
 	assert(!s->conn && s->fd < 0 && !s->in_defer);
+	assert(!s->stage.buf);	/* every way out sends or drops the staged bytes */
 	if (s->l->conf->log)
 		session_log_close(s);
 	LSTAT_DEC(s->l, connections_active);
@@ -580,13 +617,62 @@ static void session_unlink(struct session *s)
 }
 
 /**
+ * session_bury() - mark a session (no connection left) to be freed after the batch
+ * @s:		the session
+ */
+static void session_bury(struct session *s)
+{
+	struct session_table *st = s->st;
+
+	s->flags &= ~SF_LINGER;
+	if (s->flags & SF_DEAD)
+		return;
+	s->flags |= SF_DEAD;
+	if (!s->in_defer) {
+		s->next = st->dead;
+		st->dead = s;
+	}
+}
+
+static void session_stage_send(struct session *s);
+
+/**
+ * session_closed() - TCP_EV_CLOSED: the client side is done; close the backend
+ * @s:		the session
+ *
+ * Client bytes still staged were acknowledged to the client, so they must
+ * reach the backend before the socket is closed: one more send() now, and if
+ * the kernel does not take them all, the session lingers without its
+ * connection (SF_LINGER) until EPOLLOUT lets session_stage_send() finish,
+ * or the idle timeout, or a drain deadline resets it.
+ */
+static void session_closed(struct session *s)
+{
+	s->conn = NULL;
+	if (stage_len(&s->stage) && s->fd >= 0 && !(s->flags & SF_LINGER)) {
+		session_stage_send(s);
+		if (stage_len(&s->stage) && s->fd >= 0) {
+			s->flags |= SF_LINGER;
+			dlist_del(&s->watch);
+			s->flags &= ~SF_WATCHED;
+			return;
+		}
+	}
+	session_close_fd(s, false);
+	session_unlink(s);
+	stage_drop(s->st->stage_pool, &s->stage);
+	session_bury(s);
+}
+
+/**
  * session_teardown() - the one way a session (or its backend side) ends
  * @s:		the session
  * @how:	what happened, see enum session_end
  *
  * END_RESET and END_CONNECT_FAILED call into the stack; from inside a
  * callback they are deferred as D_ABORT instead. END_CLIENT_GONE and
- * END_CLOSED only touch the socket, so callbacks use them directly.
+ * END_CLOSED only touch the socket, so callbacks use them directly. A reset
+ * drops the staged client bytes with the socket (the client gets RST too).
  */
 static void session_teardown(struct session *s, enum session_end how)
 {
@@ -603,8 +689,12 @@ static void session_teardown(struct session *s, enum session_end how)
 		}
 		session_close_fd(s, how == END_RESET);
 		session_unlink(s);
-		if (!c)
+		stage_drop(st->stage_pool, &s->stage);
+		if (!c) {
+			if (s->flags & SF_LINGER)
+				session_bury(s);
 			return;
+		}
 		if (s->flags & SF_CONNECTING)
 			tcp_reject(c, st->now);
 		else
@@ -613,18 +703,10 @@ static void session_teardown(struct session *s, enum session_end how)
 	case END_CLIENT_GONE:
 		session_close_fd(s, true);
 		session_unlink(s);
+		stage_drop(st->stage_pool, &s->stage);
 		return;
 	case END_CLOSED:
-		session_close_fd(s, false);
-		session_unlink(s);
-		s->conn = NULL;
-		if (!(s->flags & SF_DEAD)) {
-			s->flags |= SF_DEAD;
-			if (!s->in_defer) {
-				s->next = st->dead;
-				st->dead = s;
-			}
-		}
+		session_closed(s);
 		return;
 	case END__COUNT:
 		break;
@@ -648,30 +730,70 @@ static void session_sndbuf_refresh(struct session *s)
 }
 
 /**
- * session_space() - how much more the backend socket can take, conservatively
+ * session_outq_refresh() - read the backend socket's send queue (SIOCOUTQ)
  * @s:		the session
  *
+ * The estimate becomes the reading; a failed ioctl keeps the old estimate,
+ * which is still an over-estimate. SO_SNDBUF grows with autotuning, so it is
+ * read again when the queue passes a quarter of it.
+ */
+static void session_outq_refresh(struct session *s)
+{
+	int outq = 0;
+
+	s->outq_wake = s->st->wake;
+	if (ioctl(s->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+		return;
+	s->outq_est = (size_t)outq;
+	if (s->outq_est >= s->sndbuf / 4)
+		session_sndbuf_refresh(s);
+}
+
+/**
+ * session_space_left() - how much more the backend socket can take, conservatively
+ * @s:		the session (socket open)
+ * @fresh:	read SIOCOUTQ now (EPOLLOUT: the kernel just freed space)
+ *
  * Half of SO_SNDBUF (the kernel counts skb overhead against it) minus what
- * is queued (SIOCOUTQ). SO_SNDBUF grows with autotuning, so it is read again
- * when the queue passes a quarter of it. Sets or clears SF_WND_BLOCKED: below
- * a quarter of the limit the window is as good as closed and we want
- * EPOLLOUT to reopen it.
+ * is queued and what is staged. The queue is the estimate @outq_est, which
+ * only over-estimates, so the window offered never exceeds what the socket
+ * can take. The kernel is asked again (an ioctl per window computation would
+ * be a system call per ACK) only when the estimate passes a quarter of the
+ * limit, at most once per wake-up: below that, a better reading could not
+ * open the window by more than a quarter.
  *
  * Return: bytes
  */
-static size_t session_space(struct session *s)
+static size_t session_space_left(struct session *s, bool fresh)
+{
+	size_t limit = s->sndbuf / 2, queued;
+
+	if (fresh || !limit || (s->outq_est > limit / 4 && s->outq_wake != s->st->wake)) {
+		session_outq_refresh(s);
+		limit = s->sndbuf / 2;
+	}
+	queued = s->outq_est + stage_len(&s->stage);
+	return limit > queued ? limit - queued : 0;
+}
+
+/**
+ * session_space() - the window for the client, and whether it is as good as closed
+ * @s:		the session
+ * @fresh:	read SIOCOUTQ now (see session_space_left())
+ *
+ * Sets or clears SF_WND_BLOCKED: below a quarter of the limit the window is
+ * as good as closed and we want EPOLLOUT to reopen it.
+ *
+ * Return: bytes
+ */
+static size_t session_space(struct session *s, bool fresh)
 {
 	size_t limit, space;
-	int outq = 0;
 
 	if (s->fd < 0 || (s->flags & SF_CLIENT_FIN))
 		return 0;
-	if (ioctl(s->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
-		outq = 0;
-	if ((size_t)outq >= s->sndbuf / 4)
-		session_sndbuf_refresh(s);
+	space = session_space_left(s, fresh);
 	limit = s->sndbuf / 2;
-	space = limit > (size_t)outq ? limit - (size_t)outq : 0;
 	if (space < limit / 4)
 		s->flags |= SF_WND_BLOCKED;
 	else
@@ -685,26 +807,34 @@ static size_t session_space(struct session *s)
 }
 
 /**
- * session_deliver() - ops.deliver: client bytes into the backend socket
- * @app:	the session table
- * @c:		connection
- * @ctx:	the session
- * @data:	in-order client bytes
+ * session_sent() - account for client bytes the backend socket took
+ * @s:		the session
+ * @n:		bytes
+ */
+static void session_sent(struct session *s, size_t n)
+{
+	s->outq_est += n;
+	s->bytes_in += (uint64_t)n;
+	LSTAT_ADD(s->l, bytes_in, (uint64_t)n);
+	LSTAT_ADD(s->b, bytes_in, (uint64_t)n);
+	session_touch(s);
+}
+
+/**
+ * session_send() - send() client bytes to the backend socket
+ * @s:		the session (socket open)
+ * @data:	bytes
  * @len:	how many
  *
- * Return: bytes the kernel took (0 if its send buffer is full)
+ * A full socket sets SF_SND_BLOCKED (EPOLLOUT wanted); an error resets the
+ * session (deferred when inside a callback).
+ *
+ * Return: bytes the kernel took (0 if none or on error)
  */
-static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
-			      const uint8_t *data, size_t len)
+static size_t session_send(struct session *s, const uint8_t *data, size_t len)
 {
-	struct session *s = ctx;
-	ssize_t n;
+	ssize_t n = send(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-	(void)app;
-	(void)c;
-	if (!s || s->fd < 0 || (s->flags & (SF_CONNECTING | SF_CLIENT_FIN)))
-		return 0;
-	n = send(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0) {
 		int err = errno;
 
@@ -724,11 +854,119 @@ static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
 		s->flags |= SF_SND_BLOCKED;
 		session_epoll_sync(s);
 	}
-	s->bytes_in += (uint64_t)n;
-	LSTAT_ADD(s->l, bytes_in, (uint64_t)n);
-	LSTAT_ADD(s->b, bytes_in, (uint64_t)n);
-	session_touch(s);
+	session_sent(s, (size_t)n);
 	return (size_t)n;
+}
+
+/**
+ * session_shut_wr() - pass the client's FIN on, once nothing is staged
+ * @s:		the session (SF_CLIENT_FIN)
+ */
+static void session_shut_wr(struct session *s)
+{
+	if (s->fd < 0 || (s->flags & SF_SHUT_WR) || stage_len(&s->stage))
+		return;
+	s->flags |= SF_SHUT_WR;
+	if (shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+		log_debug_rl("session %llu: shutdown: %s",
+			     (unsigned long long)s->id, strerror(errno));
+}
+
+/**
+ * session_stage_send() - send the staged client bytes with one send()
+ * @s:		the session
+ *
+ * What the kernel does not take stays staged (SF_SND_BLOCKED: EPOLLOUT
+ * calls again). Once nothing is staged, a client FIN waiting behind the
+ * staged bytes is passed on, and a lingering session (SF_LINGER) is closed.
+ */
+static void session_stage_send(struct session *s)
+{
+	struct session_table *st = s->st;
+	size_t len = stage_len(&s->stage), n;
+
+	if (s->fd < 0)
+		return;
+	if (len) {
+		n = session_send(s, stage_data(&s->stage), len);
+		if (n) {
+			LSTAT_INC(s->l, staged_sends);
+			stage_consume(st->stage_pool, &s->stage, n);
+		}
+		if (n < len)
+			return;
+	}
+	if (s->flags & SF_CLIENT_FIN)
+		session_shut_wr(s);
+	if ((s->flags & SF_LINGER) && !st->in_cb)
+		session_closed(s);
+}
+
+/**
+ * session_stage_take() - stage a small delivery instead of sending it now
+ * @s:		the session (socket open, not blocked on an error)
+ * @data:	in-order client bytes
+ * @len:	how many (< STAGE_SMALL)
+ *
+ * Only what the socket will take is staged (session_space_left() counts
+ * staged bytes against the socket's space), so the send() at the end of the
+ * wake-up normally takes it all. A full buffer is sent first; with no free
+ * buffer in the pool the caller sends directly.
+ *
+ * Return: true if all @len bytes were staged (session_flush() sends them)
+ */
+static bool session_stage_take(struct session *s, const uint8_t *data, size_t len)
+{
+	struct session_table *st = s->st;
+
+	if ((s->flags & SF_SND_BLOCKED) || session_space_left(s, false) < len)
+		return false;
+	if (!stage_append(st->stage_pool, &s->stage, data, len)) {
+		if (!stage_len(&s->stage))
+			return false;			/* pool exhausted */
+		session_stage_send(s);
+		if (stage_len(&s->stage) || s->fd < 0 ||
+		    !stage_append(st->stage_pool, &s->stage, data, len))
+			return false;
+	}
+	LSTAT_INC(s->l, staged_deliveries);
+	session_defer(s, D_SEND);
+	return true;
+}
+
+/**
+ * session_deliver() - ops.deliver: client bytes towards the backend socket
+ * @app:	the session table
+ * @c:		connection
+ * @ctx:	the session
+ * @data:	in-order client bytes
+ * @len:	how many
+ *
+ * Small deliveries (one MSS without offloads) are staged and sent together
+ * after the wake-up; large ones (GSO frames) go straight from the frame,
+ * after whatever is staged (ordering).
+ *
+ * Return: bytes taken: staged, or taken by the kernel (0 if its send
+ *	   buffer is full)
+ */
+static size_t session_deliver(void *app, struct tcp_conn *c, void *ctx,
+			      const uint8_t *data, size_t len)
+{
+	struct session *s = ctx;
+
+	(void)app;
+	(void)c;
+	if (!s || s->fd < 0 || (s->flags & (SF_CONNECTING | SF_CLIENT_FIN)) ||
+	    (s->deferred & D_ABORT))
+		return 0;
+	if (len < STAGE_SMALL && session_stage_take(s, data, len))
+		return len;
+	if (stage_len(&s->stage)) {
+		session_stage_send(s);
+		if (stage_len(&s->stage) || s->fd < 0 || (s->deferred & D_ABORT))
+			return 0;
+	}
+	return session_send(s, data, len);
 }
 
 /**
@@ -747,7 +985,7 @@ static size_t session_rcv_space(void *app, struct tcp_conn *c, void *ctx)
 	(void)c;
 	if (!s)
 		return 0;
-	return session_space(s);
+	return session_space(s, false);
 }
 
 /* --- backend -> client --------------------------------------------------- */
@@ -954,9 +1192,9 @@ static void session_event(void *app, struct tcp_conn *c, void *ctx, enum tcp_eve
 		s->flags |= SF_CLIENT_FIN;
 		session_note_end(s, CONNLOG_CLIENT_FIN);
 		session_halfclosed(s);
-		if (s->fd >= 0 && shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
-			log_debug_rl("session %llu: shutdown: %s",
-				     (unsigned long long)s->id, strerror(errno));
+		/* every byte before the FIN was delivered: send the staged ones,
+		 * then SHUT_WR (now, or when EPOLLOUT lets the rest go) */
+		session_stage_send(s);
 		break;
 	case TCP_EV_RESET:
 	case TCP_EV_TIMEOUT:
@@ -1157,6 +1395,7 @@ static int session_backend_ready(struct session *s)
 	}
 	s->sndbuf = st->sndbuf_initial;	/* session_space() rereads it as the queue grows */
 	session_epoll_sync(s);
+	s->outq_est = n;	/* the estimate session_space() starts from */
 	if (n && send(s->fd, hdr, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n) {
 		session_note_end(s, CONNLOG_ERROR);
 		log_warn_rl("session %llu: PROXY header not sent", (unsigned long long)s->id);
@@ -1349,7 +1588,11 @@ static void session_writable(struct session *s)
 	bool was_blocked = s->flags & (SF_SND_BLOCKED | SF_WND_BLOCKED);
 
 	s->flags &= ~SF_SND_BLOCKED;
-	session_space(s);
+	if (stage_len(&s->stage) || (s->flags & SF_LINGER))
+		session_stage_send(s);
+	if (s->fd < 0 || !s->conn || (s->flags & SF_LINGER))
+		return;		/* reset, closed, or still lingering */
+	session_space(s, true);
 	if (s->flags & SF_WND_BLOCKED) {
 		/* Writable for the kernel, still tight for us: poll until it opens */
 		if (!(s->flags & SF_WATCHED)) {
@@ -1431,7 +1674,9 @@ void session_flush(struct session_table *st)
 					 END_CONNECT_FAILED : END_RESET);
 			continue;
 		}
-		if (d & D_PUMP)
+		if (d & D_SEND)
+			session_stage_send(s);
+		if ((d & D_PUMP) && !(s->flags & SF_DEAD))
 			session_pump(s);
 	}
 	while ((s = st->dead)) {
@@ -1452,7 +1697,7 @@ static void session_watch_poll(struct session_table *st)
 		struct session *s = container_of(n, struct session, watch);
 
 		next = n->next;
-		session_space(s);	/* unlinks it when the window reopened */
+		session_space(s, true);	/* unlinks it when the window reopened */
 		if (!(s->flags & SF_WND_BLOCKED) && s->conn)
 			tcp_window_update(s->conn, st->now);
 	}
@@ -1524,6 +1769,8 @@ stack_time_us session_next_timer(const struct session_table *st)
 {
 	stack_time_us t = STACK_TIME_NEVER, u;
 
+	if (st->defer_head)
+		return st->now;		/* staged bytes or actions still to flush */
 	if (!dlist_empty(&st->watching))
 		t = st->now + SESSION_WATCH_US;
 	if (!dlist_empty(&st->connecting)) {
@@ -1688,7 +1935,8 @@ struct session_table *session_table_create(const struct conf *cfg,
 	dlist_init(&st->idle);
 	dlist_init(&st->watching);
 	st->peek_off_ok = probe_peek_off();
-	if (session_pool_grow(st)) {
+	st->stage_pool = stage_pool_create(SESSION_STAGE_BUFS);
+	if (!st->stage_pool || session_pool_grow(st)) {
 		snprintf(err, errlen, "session table: out of memory");
 		session_table_destroy(st);
 		return NULL;
@@ -1727,6 +1975,7 @@ void session_table_destroy(struct session_table *st)
 	}
 	free(st->chunks);
 	free(st->scratch);
+	stage_pool_destroy(st->stage_pool);
 	free(st);
 }
 
@@ -1738,6 +1987,7 @@ void session_table_destroy(struct session_table *st)
 void session_set_now(struct session_table *st, stack_time_us now)
 {
 	st->now = now;
+	st->wake++;	/* SIOCOUTQ may be read once more per session */
 }
 
 /**

@@ -302,6 +302,8 @@ static json_t *stats_listener(const struct listener *l)
 	JSON_CTR(o, s, connections_refused);
 	JSON_CTR(o, s, halfclosed_timeouts);
 	JSON_CTR(o, s, lifetime_expired);
+	JSON_CTR(o, s, staged_deliveries);
+	JSON_CTR(o, s, staged_sends);
 	JSON_CTR(o, s, bytes_in);
 	JSON_CTR(o, s, bytes_out);
 	for (size_t i = 0; i < l->n_backends; i++)

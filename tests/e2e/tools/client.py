@@ -4,7 +4,9 @@
 Connects to HOST:PORT, sends --send N random bytes (SHA-256 computed), then
 shutdown(SHUT_WR) (unless --no-shutdown) and reads until EOF (SHA-256 computed).
 By default sending and receiving run concurrently; --sequential reads only after
-the send and the shutdown; --recv-first reads until EOF before sending. Prints one JSON line:
+the send and the shutdown; --recv-first reads until EOF before sending.
+--write-size N sends with TCP_NODELAY in writes of 1..N bytes (sizes cycle), so the
+data and the FIN reach tcpgate as many small segments. Prints one JSON line:
   {"sent_bytes", "sent_sha256", "recv_bytes", "recv_sha256", "seconds"}
 or on a connect/IO error {"error": "ECONNREFUSED", ...} and exits 2.
 """
@@ -38,6 +40,8 @@ def main():
     ap.add_argument("--hold", type=float, default=0.0,
                     help="seconds to wait after sending, before shutdown(SHUT_WR)")
     ap.add_argument("--timeout", type=float, default=60.0, help="per socket operation")
+    ap.add_argument("--write-size", type=int, default=0,
+                    help="send in writes of 1..N bytes with TCP_NODELAY (0: 1 MiB sendall)")
     args = ap.parse_args()
     ip = ipaddress.ip_address(args.host)
     if not (ip.is_loopback or ip in ipaddress.ip_network("10.88.0.0/24")):
@@ -69,6 +73,19 @@ def main():
         return
 
     err = []
+    if args.write_size:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def send_block(block):
+        if not args.write_size:
+            s.sendall(block)
+            return
+        off, k = 0, 0
+        while off < len(block):
+            n = 1 + (k * 7919) % args.write_size
+            s.sendall(block[off:off + n])
+            off += n
+            k += 1
 
     def sender():
         h = hashlib.sha256()
@@ -77,7 +94,7 @@ def main():
             while sent < args.send:
                 block = os.urandom(min(CHUNK, args.send - sent))
                 h.update(block)
-                s.sendall(block)
+                send_block(block)
                 sent += len(block)
             if args.hold:
                 time.sleep(args.hold)
