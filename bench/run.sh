@@ -569,7 +569,7 @@ cpu_record() { # SCENARIO TARGET
 one_round() { # SCENARIO FN ARGS... (all targets, RUNS times, interleaved)
 	local scen=$1 r t
 	shift
-	if ! wanted "$scen"; then
+	if ! wanted "$scen" && ! { [[ $scen == loss_* ]] && wanted loss; }; then
 		for t in "${TARGETS[@]}"; do record "$scen" "$t" "fail skipped:BENCH_ONLY"; done
 		return
 	fi
