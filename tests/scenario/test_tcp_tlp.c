@@ -12,6 +12,7 @@
 
 #include "stack/stack.h"
 #include "tests/support/tcp_harness.h"
+#include "tests/support/th_opts.h"
 
 #define S 0x02
 #define A 0x10
@@ -46,15 +47,15 @@ static void handshake(bool sack)
  */
 static void ack_sack(uint32_t ack, int n, const uint32_t *b)
 {
-	uint8_t o[20] = { 1, 1, 5, (uint8_t)(2 + 8 * n) };
+	uint32_t blk[4][2];
+	uint8_t o[40];
+	size_t olen;
 
-	for (int i = 0; i < 2 * n; i++) {
-		o[4 + 4 * i] = (uint8_t)(b[i] >> 24);
-		o[5 + 4 * i] = (uint8_t)(b[i] >> 16);
-		o[6 + 4 * i] = (uint8_t)(b[i] >> 8);
-		o[7 + 4 * i] = (uint8_t)b[i];
-	}
-	th_send_opts(TH_CPORT, A, C, ack, 65535, o, n ? 4 + 8 * (size_t)n : 0, NULL, 0, false);
+	cr_assert(n >= 0 && n <= 4);
+	memcpy(blk, b, 2 * sizeof(*b) * (size_t)n);
+	olen = n ? tho_build_sack(o, (const uint32_t (*)[2])blk, (unsigned)n) : 0;
+
+	th_send_opts(TH_CPORT, A, C, ack, 65535, o, olen, NULL, 0, false);
 }
 
 /**
