@@ -153,32 +153,35 @@ def machine_table():
     return head, rows
 
 
+def read_tsv(name):
+    """$WORK/NAME as lists of tab-separated fields (bench/micro.c and bench/hop.c output)"""
+    path = os.path.join(WORK, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+
+
 def read_hop():
     """bench/hop.c's NAME<TAB>VALUE<TAB>UNIT lines: {name: value}"""
-    path = os.path.join(WORK, "hop.out")
     out = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) >= 2:
-                    try:
-                        out[parts[0]] = float(parts[1])
-                    except ValueError:
-                        pass
+    for parts in read_tsv("hop.out"):
+        try:
+            out[parts[0]] = float(parts[1])
+        except (IndexError, ValueError):
+            pass
     return out
 
 
 def micro_table():
-    path = os.path.join(WORK, "micro.out")
-    rows = []
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) >= 3:
-                    rows.append(parts[:4] if len(parts) >= 4 else parts + [""])
+    rows = [(p + [""])[:4] for p in read_tsv("micro.out") if len(p) >= 3]
     return ["measure", "value", "unit", "target"], rows
+
+
+def table_section(doc, intro, head, rows):
+    """Append a paragraph and its table to the RESULTS.md lines @doc (nothing if no rows)."""
+    if rows:
+        doc.extend([intro, "", md(head, rows), ""])
 
 
 def md(head, rows):
@@ -258,33 +261,21 @@ def main():
     doc.append(md(head, rows))
     doc.append("")
     chead, crows = cpu_table()
-    if crows:
-        doc.append("Proxy CPU during the runs (utime + stime of the proxy process over the run, % of one "
-                   "core; 200 = both cores). The kernel work of the client's and backends' TCP that runs "
-                   "in the proxy's syscalls (loopback, TAP/veth delivery) counts as the proxy's:")
-        doc.append("")
-        doc.append(md(chead, crows))
-        doc.append("")
+    table_section(doc, "Proxy CPU during the runs (utime + stime of the proxy process over the run, % of one "
+                       "core; 200 = both cores). The kernel work of the client's and backends' TCP that runs "
+                       "in the proxy's syscalls (loopback, TAP/veth delivery) counts as the proxy's:", chead, crows)
     xhead, xrows = machine_table()
-    if xrows:
-        doc.append("Machine CPU per unit of result (all CPUs busy %% from /proc/stat over each run "
-                   "x %s CPUs / result; client, proxy and backends included). \"Added over direct\" is "
-                   "what each proxy path costs beyond the client talking to the backend itself; the "
-                   "next column is the whole cost (and the added part) tcpgate would have to reach "
-                   "for the DESIGN.md §8 ratio once the machine is saturated; the last is a floor "
-                   "for the added part of any proxy with kernel backend sockets: half of one "
-                   "loopback TCP hop (bench/hop.c, both ends in one thread, no wake-ups), the "
-                   "proxy's end of the backend connection, which the direct path does not have:"
-                   % env.get("NPROC"))
-        doc.append("")
-        doc.append(md(xhead, xrows))
-        doc.append("")
-    if mrows:
-        doc.append("Stack microbenchmark (bench/micro.c: the stack alone on the in-memory link, "
-                   "one thread, virtual clock; CPU time from CLOCK_PROCESS_CPUTIME_ID):")
-        doc.append("")
-        doc.append(md(mhead, mrows))
-        doc.append("")
+    table_section(doc, "Machine CPU per unit of result (all CPUs busy %% from /proc/stat over each run "
+                       "x %s CPUs / result; client, proxy and backends included). \"Added over direct\" is "
+                       "what each proxy path costs beyond the client talking to the backend itself; the "
+                       "next column is the whole cost (and the added part) tcpgate would have to reach "
+                       "for the DESIGN.md §8 ratio once the machine is saturated; the last is a floor "
+                       "for the added part of any proxy with kernel backend sockets: half of one "
+                       "loopback TCP hop (bench/hop.c, both ends in one thread, no wake-ups), the "
+                       "proxy's end of the backend connection, which the direct path does not have:"
+                       % env.get("NPROC"), xhead, xrows)
+    table_section(doc, "Stack microbenchmark (bench/micro.c: the stack alone on the in-memory link, "
+                       "one thread, virtual clock; CPU time from CLOCK_PROCESS_CPUTIME_ID):", mhead, mrows)
     doc.append("## Notes")
     doc.append("")
     doc.append("- Ratios are tcpgate/HAProxy medians; for latency and RSS lower is better. "
