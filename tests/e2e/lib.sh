@@ -439,6 +439,16 @@ s.close()' "$1"
 # sha256_of FILE: hex digest.
 sha256_of() { sha256sum "$1" | awk '{print $1}'; }
 
+# start_hold_rig: build bench/hold.c as $TG_DIR/hold (the client that opens and holds
+# many connections) and start tools/holdsrv.py; sets HOLD_PORT (connections held open)
+# and ECHO_PORT (an echo service) on 127.0.0.1.
+start_hold_rig() {
+	cc -O2 -Wall -o "$TG_DIR/hold" "$ROOT_DIR/bench/hold.c" || fail "cannot build bench/hold.c"
+	read -r HOLD_PORT ECHO_PORT < <(free_ports 2 | xargs)
+	start_bg srv "$PY" -u "$TOOLS/holdsrv.py" --hold-port "$HOLD_PORT" --echo-port "$ECHO_PORT"
+	wait_for 10 grep -q '^READY' "$TG_DIR/srv.log" || fail "holdsrv did not start: $(cat "$TG_DIR/srv.log")"
+}
+
 # start_backend NAME PORT [backend.py ARGS...]: tools/backend.py on 127.0.0.1:PORT,
 # output (READY line, one JSON report per connection) in $TG_DIR/NAME.log.
 start_backend() {

@@ -17,12 +17,8 @@ BOUND_MS=500
 ulimit -n 32768 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge $((N + 1000)) ] || fail "open-file limit $(ulimit -n) too low for $N connections"
 tg_init
-cc -O2 -Wall -o "$TG_DIR/hold" "$ROOT_DIR/bench/hold.c" || fail "cannot build bench/hold.c"
-
-read -r PH PE < <(free_ports 2 | xargs)
-start_bg srv "$PY" -u "$TOOLS/holdsrv.py" --hold-port "$PH" --echo-port "$PE"
-wait_for 10 grep -q '^READY' "$TG_DIR/srv.log" || fail "holdsrv did not start: $(cat "$TG_DIR/srv.log")"
-tg_config "$(tg_listener hold 7000 roundrobin "$PH")" "$(tg_listener echo 7001 roundrobin "$PE")"
+start_hold_rig
+tg_config "$(tg_listener hold 7000 roundrobin "$HOLD_PORT")" "$(tg_listener echo 7001 roundrobin "$ECHO_PORT")"
 tg_start
 tg_wait_stats
 

@@ -21,14 +21,10 @@ PER_CONN_MAX_KB=4
 ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge $((N + 1000)) ] || fail "open-file limit $(ulimit -n) too low for $N connections"
 tg_init
-cc -O2 -Wall -o "$TG_DIR/hold" "$ROOT_DIR/bench/hold.c" || fail "cannot build bench/hold.c"
-
-read -r PH PE < <(free_ports 2 | xargs)
-start_bg srv "$PY" -u "$TOOLS/holdsrv.py" --hold-port "$PH" --echo-port "$PE"
-wait_for 10 grep -q '^READY' "$TG_DIR/srv.log" || fail "holdsrv did not start: $(cat "$TG_DIR/srv.log")"
+start_hold_rig
 TG_IFACE_EXTRA="workers = 2;"
 TG_DEFAULTS="connect_timeout_ms = 1000; drain_timeout_s = 1; max_connections = 100000;"
-tg_config "$(tg_listener hold 7000 roundrobin "$PH")"
+tg_config "$(tg_listener hold 7000 roundrobin "$HOLD_PORT")"
 tg_start
 tg_wait_stats
 
